@@ -1,0 +1,101 @@
+"""`python -m mock_services <service>|dataset`: start one mock, or print the shared dataset."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from mock_services.common import dataset
+from mock_services.common.serve import ServeError, serve
+from mock_services.common.service import CommonOptions, ServiceDefinition
+
+# Imported lazily so that starting one service does not import the others.
+SERVICES = {
+    "bpjs": "mock_services.bpjs",
+    "erm": "mock_services.erm",
+    "patient-app": "mock_services.patient_app",
+}
+
+
+def load_service(name: str) -> ServiceDefinition:
+    module = importlib.import_module(SERVICES[name])
+    service: ServiceDefinition = module.SERVICE
+    return service
+
+
+def _available() -> dict[str, ServiceDefinition]:
+    found = {}
+    for name in SERVICES:
+        try:
+            found[name] = load_service(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != SERVICES[name]:  # a real import error inside the service: show it
+                raise
+    return found
+
+
+def build_parser(services: dict[str, ServiceDefinition]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m mock_services",
+        description="Mock health backends (BPJS VClaim/Antrean RS, ERM, patient app) with "
+        "application-level fault injection under /__admin.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{service|dataset}")
+    for name, service in services.items():
+        sp = sub.add_parser(name, help=service.summary, description=service.summary)
+        sp.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+        sp.add_argument("--port", type=int, default=service.default_port)
+        sp.add_argument("--seed", type=int, default=dataset.DEFAULT_SEED, help="dataset seed")
+        sp.add_argument("--db", type=Path, default=None, help="SQLite file (default: in memory)")
+        sp.add_argument(
+            "--allow-remote",
+            action="store_true",
+            help="allow binding a non-loopback address (never point fault injection at production)",
+        )
+        sp.add_argument("--log-level", default="warning", choices=["debug", "info", "warning"])
+        service.add_arguments(sp)
+    ds = sub.add_parser("dataset", help="print the seeded dataset as JSON")
+    ds.add_argument("--seed", type=int, default=dataset.DEFAULT_SEED)
+    ds.add_argument("--patients", type=int, default=dataset.DEFAULT_PATIENTS)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    services = _available()
+    args = build_parser(services).parse_args(argv)
+    if args.command == "dataset":
+        text = json.dumps(dataset.generate(args.seed, args.patients).to_json(), indent=1)
+        try:
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:  # e.g. piped into `head`
+            sys.stderr.close()
+        return 0
+    service = services[args.command]
+    options = CommonOptions(
+        host=args.host,
+        port=args.port,
+        seed=args.seed,
+        db=args.db,
+        allow_remote=args.allow_remote,
+        log_level=args.log_level,
+    )
+    try:
+        app = service.build_app(options, args)
+        serve(
+            app,
+            host=options.host,
+            port=options.port,
+            allow_remote=options.allow_remote,
+            log_level=options.log_level,
+        )
+    except ServeError as exc:
+        print(f"mock_services {service.name}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    return 0

@@ -1,0 +1,1 @@
+"""What the mock services share: app factory, fault injection, dataset, storage, serving."""

@@ -1,0 +1,489 @@
+"""Application-level faults: the failures toxiproxy cannot make because it only sees TCP.
+
+A fault is a value (`FaultSpec`): a kind, a route pattern (fnmatch glob on the request path), an
+optional method list, a per-request probability and kind-specific params. The `FaultBoard` holds the
+active faults and the counters; `FaultMiddleware` (pure ASGI, nothing on the fast path when no fault
+is active) decides per request which faults fire and applies them:
+
+- before the app runs: http_error, maintenance, service_error (rendered by the service, so it is
+  shaped like that service's own errors) and delay;
+- on the response bytes: malformed_json, truncated_body, wrong_content_type;
+- on the payload, before the service serialises (and, for BPJS, encrypts) it: schema_drift,
+  stale_data and undecryptable. Services call `apply_payload_faults()` and
+  `undecryptable_requested()`, which read the current request's faults from a context variable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import datetime as dt
+import fnmatch
+import itertools
+import random
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+ADMIN_PREFIX = "/__admin"
+
+
+class FaultKind(StrEnum):
+    HTTP_ERROR = "http_error"
+    MAINTENANCE = "maintenance"
+    SERVICE_ERROR = "service_error"
+    DELAY = "delay"
+    MALFORMED_JSON = "malformed_json"
+    TRUNCATED_BODY = "truncated_body"
+    WRONG_CONTENT_TYPE = "wrong_content_type"
+    SCHEMA_DRIFT = "schema_drift"
+    STALE_DATA = "stale_data"
+    UNDECRYPTABLE = "undecryptable"
+
+
+class DriftMode(StrEnum):
+    RENAME = "rename"
+    MISSING = "missing"
+    NULL = "null"
+    WRONG_TYPE = "wrong_type"
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HttpErrorParams(_Params):
+    status: Literal[500, 502, 503, 504] = 500
+
+
+class MaintenanceParams(_Params):
+    retry_after: Annotated[int, Field(ge=0, le=86_400)] = 7200
+    message: str = (
+        "Sistem sedang dalam pemeliharaan (maintenance). Silakan coba beberapa saat lagi."
+    )
+
+
+class ServiceErrorParams(_Params):
+    code: str = "500"
+    message: str = "Terjadi kesalahan pada server"
+    status: Annotated[int, Field(ge=200, le=599)] | None = None  # None: the service's usual status
+
+
+class DelayParams(_Params):
+    ms: Annotated[int, Field(ge=0, le=600_000)] = 1000
+
+
+class NoParams(_Params):
+    pass
+
+
+class TruncatedBodyParams(_Params):
+    keep: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.5
+    # True: headers declare the full length and the connection closes early, as a dying gateway
+    # does. False: a well-formed response whose body is simply cut.
+    declare_full_length: bool = True
+
+
+class WrongContentTypeParams(_Params):
+    content_type: str = "text/html; charset=utf-8"
+
+
+class SchemaDriftParams(_Params):
+    mode: DriftMode = DriftMode.RENAME
+    field: str = Field(min_length=1)
+    to: str | None = None  # new name for rename; default: field + "_v2"
+
+
+class StaleDataParams(_Params):
+    days: Annotated[int, Field(ge=1, le=3650)] = 1
+
+
+PARAMS_BY_KIND: dict[FaultKind, type[_Params]] = {
+    FaultKind.HTTP_ERROR: HttpErrorParams,
+    FaultKind.MAINTENANCE: MaintenanceParams,
+    FaultKind.SERVICE_ERROR: ServiceErrorParams,
+    FaultKind.DELAY: DelayParams,
+    FaultKind.MALFORMED_JSON: NoParams,
+    FaultKind.TRUNCATED_BODY: TruncatedBodyParams,
+    FaultKind.WRONG_CONTENT_TYPE: WrongContentTypeParams,
+    FaultKind.SCHEMA_DRIFT: SchemaDriftParams,
+    FaultKind.STALE_DATA: StaleDataParams,
+    FaultKind.UNDECRYPTABLE: NoParams,
+}
+
+
+class FaultSpec(BaseModel):
+    """What a client posts to `POST /__admin/faults`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: FaultKind
+    route: str = "*"
+    methods: tuple[str, ...] | None = None
+    probability: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self) -> FaultSpec:
+        PARAMS_BY_KIND[self.kind].model_validate(self.params)
+        if self.route.startswith(ADMIN_PREFIX):
+            raise ValueError(f"route {self.route!r} is the admin API, which is never faulted")
+        return self
+
+    def typed_params(self) -> _Params:
+        return PARAMS_BY_KIND[self.kind].model_validate(self.params)
+
+
+@dataclass(slots=True)
+class ActiveFault:
+    id: str
+    spec: FaultSpec
+    params: _Params
+    fired: int = 0
+    active: bool = True
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.spec.methods is not None and method not in self.spec.methods:
+            return False
+        return fnmatch.fnmatchcase(path, self.spec.route)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, **self.spec.model_dump(mode="json")}
+
+    def stats_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.spec.kind.value,
+            "route": self.spec.route,
+            "fired": self.fired,
+            "active": self.active,
+        }
+
+
+class FaultBoard:
+    """The active faults of one service and its counters. Thread-safe; cheap when empty."""
+
+    def __init__(self, *, seed: int | None = None) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[ActiveFault] = []
+        self._history: list[ActiveFault] = []
+        self._ids = itertools.count(1)
+        self._rng = random.Random(seed)
+        self.requests: Counter[str] = Counter()
+
+    @property
+    def empty(self) -> bool:
+        return not self._faults
+
+    def add(self, spec: FaultSpec) -> ActiveFault:
+        with self._lock:
+            fault = ActiveFault(id=f"f{next(self._ids)}", spec=spec, params=spec.typed_params())
+            self._faults.append(fault)
+            self._history.append(fault)
+            return fault
+
+    def remove(self, fault_id: str) -> bool:
+        with self._lock:
+            for fault in self._faults:
+                if fault.id == fault_id:
+                    fault.active = False
+                    self._faults.remove(fault)
+                    return True
+            return False
+
+    def clear(self) -> int:
+        with self._lock:
+            for fault in self._faults:
+                fault.active = False
+            count = len(self._faults)
+            self._faults.clear()
+            return count
+
+    def active(self) -> list[ActiveFault]:
+        with self._lock:
+            return list(self._faults)
+
+    def reset_stats(self) -> None:
+        with self._lock:
+            self.requests.clear()
+            self._history = list(self._faults)
+            for fault in self._faults:
+                fault.fired = 0
+
+    def stats_json(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "requests": dict(self.requests),
+                "faults": [f.stats_json() for f in self._history],
+            }
+
+    def choose(self, method: str, path: str) -> list[ActiveFault]:
+        """The faults that fire for this request (each by its own probability), counted."""
+        with self._lock:
+            fired = [
+                f
+                for f in self._faults
+                if f.matches(method, path)
+                and (f.spec.probability >= 1.0 or self._rng.random() < f.spec.probability)
+            ]
+            for fault in fired:
+                fault.fired += 1
+            return fired
+
+
+# --- payload faults, applied by the service before it serialises -------------------------------
+
+_current_faults: contextvars.ContextVar[tuple[ActiveFault, ...]] = contextvars.ContextVar(
+    "current_faults", default=()
+)
+
+_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(.*)$")
+
+
+def _shift_date(value: str, days: int) -> str:
+    match = _DATE.match(value)
+    if not match:
+        return value
+    try:
+        date = dt.date.fromisoformat(match.group(1))
+    except ValueError:
+        return value
+    return f"{(date - dt.timedelta(days=days)).isoformat()}{match.group(2)}"
+
+
+def _wrong_type(value: Any) -> Any:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str):
+        return int(value) if value.isdigit() else [value]
+    if isinstance(value, list):
+        return {"items": value}
+    if isinstance(value, dict):
+        return [value]
+    return "null"
+
+
+def _drift(obj: Any, params: SchemaDriftParams) -> Any:
+    if isinstance(obj, list):
+        return [_drift(item, params) for item in obj]
+    if not isinstance(obj, dict):
+        return obj
+    out: dict[str, Any] = {}
+    for key, value in obj.items():
+        value = _drift(value, params)
+        if key != params.field:
+            out[key] = value
+        elif params.mode is DriftMode.RENAME:
+            out[params.to or f"{key}_v2"] = value
+        elif params.mode is DriftMode.NULL:
+            out[key] = None
+        elif params.mode is DriftMode.WRONG_TYPE:
+            out[key] = _wrong_type(value)
+        # DriftMode.MISSING: leave the key out
+    return out
+
+
+def _stale(obj: Any, days: int) -> Any:
+    if isinstance(obj, list):
+        return [_stale(item, days) for item in obj]
+    if isinstance(obj, dict):
+        return {key: _stale(value, days) for key, value in obj.items()}
+    if isinstance(obj, str):
+        return _shift_date(obj, days)
+    return obj
+
+
+def payload_faults_active() -> bool:
+    return any(
+        f.spec.kind in (FaultKind.SCHEMA_DRIFT, FaultKind.STALE_DATA) for f in _current_faults.get()
+    )
+
+
+def apply_payload_faults(payload: Any) -> Any:
+    """Return `payload` as the current request's schema_drift / stale_data faults distort it."""
+    for fault in _current_faults.get():
+        if isinstance(fault.params, SchemaDriftParams):
+            payload = _drift(payload, fault.params)
+        elif isinstance(fault.params, StaleDataParams):
+            payload = _stale(payload, fault.params.days)
+    return payload
+
+
+def undecryptable_requested() -> bool:
+    return any(f.spec.kind is FaultKind.UNDECRYPTABLE for f in _current_faults.get())
+
+
+# --- the middleware -----------------------------------------------------------------------------
+
+ErrorRenderer = Callable[[str, ServiceErrorParams], tuple[int, str, bytes]]
+"""(path, params) -> (status, content type, body) of an error shaped like the service's own."""
+
+
+MAINTENANCE_PAGE = """<!DOCTYPE html>
+<html lang="id"><head><meta charset="utf-8">
+<title>503 Service Temporarily Unavailable</title></head>
+<body><center><h1>503 Service Temporarily Unavailable</h1>
+<p>{message}</p><p>Retry after {retry_after} seconds.</p></center><hr><center>nginx</center>
+</body></html>
+"""
+
+GATEWAY_PAGES = {
+    500: "<html><head><title>Runtime Error</title></head><body><h1>Server Error in '/' "
+    "Application.</h1><h2><i>Runtime Error</i></h2></body></html>",
+    502: "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway"
+    "</h1></center><hr><center>nginx</center></body></html>",
+    503: "<html><head><title>503 Service Unavailable</title></head><body><center><h1>503 Service "
+    "Unavailable</h1></center><hr><center>nginx</center></body></html>",
+    504: "<html><head><title>504 Gateway Time-out</title></head><body><center><h1>504 Gateway "
+    "Time-out</h1></center><hr><center>nginx</center></body></html>",
+}
+
+
+async def _send_simple(
+    send: Send, status: int, content_type: str, body: bytes, extra: Iterable[tuple[str, str]] = ()
+) -> None:
+    headers = [
+        (b"content-type", content_type.encode()),
+        (b"content-length", str(len(body)).encode()),
+        *((k.encode(), v.encode()) for k, v in extra),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _route_key(scope: Scope) -> str:
+    route = scope.get("route")
+    template = getattr(route, "path", None) or scope["path"]
+    return f"{scope['method']} {template}"
+
+
+class FaultMiddleware:
+    """Pure ASGI middleware that counts requests per route and applies the board's faults."""
+
+    def __init__(self, app: ASGIApp, *, board: FaultBoard, render_error: ErrorRenderer) -> None:
+        self.app = app
+        self.board = board
+        self.render_error = render_error
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        try:
+            if self.board.empty:
+                await self.app(scope, receive, send)
+            else:
+                await self._faulted(scope, receive, send)
+        finally:
+            self.board.requests[_route_key(scope)] += 1
+
+    async def _faulted(self, scope: Scope, receive: Receive, send: Send) -> None:
+        fired = self.board.choose(scope["method"], scope["path"])
+        body_faults: list[ActiveFault] = []
+        for fault in fired:
+            params = fault.params
+            if isinstance(params, DelayParams):
+                await asyncio.sleep(params.ms / 1000)
+            elif isinstance(params, HttpErrorParams):
+                page = GATEWAY_PAGES[params.status].encode()
+                await _send_simple(send, params.status, "text/html; charset=utf-8", page)
+                return
+            elif isinstance(params, MaintenanceParams):
+                page = MAINTENANCE_PAGE.format(
+                    message=params.message, retry_after=params.retry_after
+                ).encode()
+                await _send_simple(
+                    send,
+                    503,
+                    "text/html; charset=utf-8",
+                    page,
+                    [("retry-after", str(params.retry_after))],
+                )
+                return
+            elif isinstance(params, ServiceErrorParams):
+                status, content_type, body = self.render_error(scope["path"], params)
+                await _send_simple(send, status, content_type, body)
+                return
+            elif fault.spec.kind in (
+                FaultKind.MALFORMED_JSON,
+                FaultKind.TRUNCATED_BODY,
+                FaultKind.WRONG_CONTENT_TYPE,
+            ):
+                body_faults.append(fault)
+        token = _current_faults.set(tuple(fired))
+        try:
+            if body_faults:
+                await self._rewrite_body(scope, receive, send, body_faults)
+            else:
+                await self.app(scope, receive, send)
+        finally:
+            _current_faults.reset(token)
+
+    async def _rewrite_body(
+        self, scope: Scope, receive: Receive, send: Send, faults: list[ActiveFault]
+    ) -> None:
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, capture)
+        if start is None:
+            return
+        body = b"".join(chunks)
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        declared = len(body)
+        for fault in faults:
+            params = fault.params
+            if fault.spec.kind is FaultKind.MALFORMED_JSON:
+                body = _malform(body)
+                declared = len(body)
+            elif isinstance(params, WrongContentTypeParams):
+                headers = [(k, v) for k, v in headers if k.lower() != b"content-type"]
+                headers.append((b"content-type", params.content_type.encode()))
+            elif isinstance(params, TruncatedBodyParams):
+                full = len(body)
+                body = body[: int(full * params.keep)]
+                declared = full if params.declare_full_length else len(body)
+        headers.append((b"content-length", str(declared).encode()))
+        await send({**start, "headers": headers})
+        # A short body under a full Content-Length makes the server close the connection early,
+        # which the client sees as an incomplete read: exactly what a dying gateway does.
+        await send({"type": "http.response.body", "body": body})
+
+
+def _malform(body: bytes) -> bytes:
+    """Valid-looking but unparseable JSON: an unterminated object with a stray token."""
+    text = body.decode(errors="replace").rstrip()
+    cut = text[: max(1, len(text) - 2)] if text else "{"
+    return (cut + ', "metaData": {code: 500,').encode()
+
+
+__all__ = [
+    "ADMIN_PREFIX",
+    "ActiveFault",
+    "DriftMode",
+    "ErrorRenderer",
+    "FaultBoard",
+    "FaultKind",
+    "FaultMiddleware",
+    "FaultSpec",
+    "ServiceErrorParams",
+    "apply_payload_faults",
+    "payload_faults_active",
+    "undecryptable_requested",
+]

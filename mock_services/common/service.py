@@ -1,0 +1,31 @@
+"""How a mock service plugs into `python -m mock_services <name>`."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.types import ASGIApp
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommonOptions:
+    host: str
+    port: int
+    seed: int
+    db: Path | None  # None: an in-memory database, gone when the process ends
+    allow_remote: bool
+    log_level: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceDefinition:
+    """One mock: its name, its own command-line flags and how to build its ASGI app."""
+
+    name: str
+    summary: str
+    default_port: int
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    build_app: Callable[[CommonOptions, argparse.Namespace], ASGIApp]
