@@ -35,7 +35,7 @@ test: check toxiproxy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 demo: install
-	$(BIN)/python -m harness.demo
+	$(BIN)/python -m examples.demo_bpjs
 
 bench: install toxiproxy
 	$(BIN)/python benchmarks/run_all.py

@@ -1,0 +1,55 @@
+"""What the runner tells every locust process, through a JSON file named by HARNESS_LOAD_CONFIG."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Final
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CONFIG_ENV: Final = "HARNESS_LOAD_CONFIG"
+WORKER_INDEX_ENV: Final = "HARNESS_WORKER_INDEX"
+
+
+class LoadConfig(BaseModel):
+    """Shared by all load processes of one run."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    t0: float = Field(description="the run's origin, Unix time; every process buckets from it")
+    out_dir: Path = Field(description="where each process writes requests-<source>.jsonl")
+    seed: int = 1
+    patients: Annotated[int, Field(gt=0)] = 200
+    user_counts: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    degraded_header: str | None = Field(
+        default="X-Degraded", description="a response carrying this header was served degraded"
+    )
+    degraded_json_field: str | None = Field(
+        default=None, description="or: a top-level JSON field that is true when degraded"
+    )
+    patience_s: Annotated[float, Field(gt=0)] = Field(
+        default=10.0, description="a patient gives up (the request failed) after this long"
+    )
+    workers: Annotated[int, Field(ge=0)] = 0
+    visit_date: str = Field(description="yyyy-mm-dd: the first day registrations are made for")
+
+    def write(self, path: Path) -> Path:
+        path.write_text(self.model_dump_json(indent=2))
+        return path
+
+    @classmethod
+    def from_env(cls) -> LoadConfig:
+        """The config of this locust process; a clear error if the runner did not set it."""
+        name = os.environ.get(CONFIG_ENV)
+        if not name:
+            raise RuntimeError(
+                f"{CONFIG_ENV} is not set: harness locustfiles run under `harness run`, which "
+                "writes the load config and starts locust"
+            )
+        return cls.model_validate_json(Path(name).read_text())
+
+
+def worker_index() -> int:
+    """0 for a standalone process; 1..N for local workers (from HARNESS_WORKER_INDEX)."""
+    return int(os.environ.get(WORKER_INDEX_ENV, "0"))

@@ -1,0 +1,209 @@
+"""Starting locust from the harness, without importing it: it runs in its own processes.
+
+    plan = LoadPlan(locustfile=BUILTIN_LOCUSTFILE, host=client_url, user_counts={...},
+                    spawn_rate=4, run_time_s=90, config=LoadConfig(...))
+    load = start_load(supervisor, plan, run_dir=run_dir)
+    while not load.finished(): print(load.progress().line())
+    log_paths = load.request_logs()
+
+Standalone by default; with `workers=N`, one master and N local workers (locust's own
+distributed mode); with `master_only=True`, a master that waits for N remote workers started by
+the user (`harness load-worker` prints their command line).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+from harness.errors import ProcessStartError, UsageError
+from harness.load.config import CONFIG_ENV, WORKER_INDEX_ENV, LoadConfig
+from harness.net import LOOPBACK_HOST, free_port
+from harness.process import ManagedProcess, ProcessSpec, Supervisor, wait_until
+
+BUILTIN_LOCUSTFILE: Final = Path(__file__).with_name("locustfile.py")
+BUILTIN_USERS: Final = ("FrontDeskStaff", "AppPatient", "EhacTraveller")
+STOP_TIMEOUT_S: Final = 5.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoadPlan:
+    locustfile: Path
+    host: str
+    user_counts: Mapping[str, int]
+    spawn_rate: float
+    run_time_s: float
+    config: LoadConfig
+    workers: int = 0
+    master_only: bool = False
+    master_port: int | None = None
+
+    @property
+    def total_users(self) -> int:
+        return sum(self.user_counts.values())
+
+
+def _locust(plan: LoadPlan) -> list[str]:
+    return [sys.executable, "-m", "locust", "-f", str(plan.locustfile)]
+
+
+def _common(plan: LoadPlan) -> list[str]:
+    return ["--loglevel", "WARNING", "--exit-code-on-error", "0"]
+
+
+def _master_argv(plan: LoadPlan, port: int, workers: int) -> list[str]:
+    argv = [*_locust(plan), "--headless", "--only-summary", "--host", plan.host]
+    argv += ["-u", str(plan.total_users), "-r", f"{plan.spawn_rate:g}"]
+    argv += ["-t", f"{max(1, round(plan.run_time_s))}s", "--stop-timeout", f"{STOP_TIMEOUT_S:g}"]
+    if workers:
+        argv += ["--master", "--expect-workers", str(workers)]
+        argv += ["--master-bind-host", LOOPBACK_HOST if not plan.master_only else "0.0.0.0"]
+        argv += ["--master-bind-port", str(port)]
+    argv += _common(plan)
+    return argv + [name for name, count in plan.user_counts.items() if count > 0]
+
+
+def worker_argv(plan: LoadPlan, *, master_host: str, master_port: int) -> list[str]:
+    argv = [*_locust(plan), "--worker", "--master-host", master_host]
+    argv += ["--master-port", str(master_port)]
+    return argv + _common(plan)
+
+
+@dataclass
+class Progress:
+    """The last complete seconds of the request logs, for the live progress line."""
+
+    requests_per_s: float = 0.0
+    error_rate: float = 0.0
+    degraded_rate: float = 0.0
+    seconds: int = 0
+
+    def line(self) -> str:
+        return (
+            f"{self.requests_per_s:6.1f} req/s  errors {self.error_rate:6.1%}  "
+            f"degraded {self.degraded_rate:6.1%}"
+        )
+
+
+@dataclass
+class _Tail:
+    """Reads new lines of the request logs as they grow (offsets kept per file)."""
+
+    offsets: dict[Path, int] = field(default_factory=dict)
+    per_second: dict[int, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0]))
+
+    def read(self, paths: Sequence[Path]) -> None:
+        for path in paths:
+            try:
+                with path.open("rb") as handle:
+                    handle.seek(self.offsets.get(path, 0))
+                    chunk = handle.read()
+            except OSError:
+                continue
+            complete = chunk.rfind(b"\n") + 1
+            self.offsets[path] = self.offsets.get(path, 0) + complete
+            for raw in chunk[:complete].splitlines():
+                self._take(raw)
+
+    def _take(self, raw: bytes) -> None:
+        try:
+            record = json.loads(raw)
+        except ValueError:
+            return
+        if isinstance(record, dict) and record.get("record") == "bucket":
+            counts = self.per_second[int(record.get("second", 0))]
+            counts[0] += int(record.get("served", 0))
+            counts[1] += int(record.get("degraded", 0))
+            counts[2] += int(record.get("failed", 0))
+
+
+class LoadRun:
+    """The locust processes of one run."""
+
+    def __init__(
+        self, plan: LoadPlan, processes: Sequence[ManagedProcess], out_dir: Path, window: int = 3
+    ) -> None:
+        self.plan = plan
+        self.processes = tuple(processes)
+        self.out_dir = out_dir
+        self.window = window
+        self._tail = _Tail()
+
+    @property
+    def master(self) -> ManagedProcess:
+        return self.processes[0]
+
+    def finished(self) -> bool:
+        return not self.master.alive()
+
+    def wait(self, *, timeout: float) -> None:
+        try:
+            wait_until(self.finished, timeout=timeout, interval=0.2, what="the load to finish")
+        except TimeoutError as exc:
+            raise ProcessStartError(
+                f"locust did not finish within {timeout:g}s; its last output:\n"
+                f"{self.master.output_tail()}"
+            ) from exc
+
+    def request_logs(self) -> list[Path]:
+        return sorted(self.out_dir.glob("requests-*.jsonl"))
+
+    def progress(self) -> Progress:
+        self._tail.read(self.request_logs())
+        seconds = sorted(self._tail.per_second)
+        if not seconds:
+            return Progress()
+        # The newest second is still filling; look at the complete ones before it.
+        recent = seconds[-1 - self.window : -1] or seconds[-1:]
+        served = sum(self._tail.per_second[s][0] for s in recent)
+        degraded = sum(self._tail.per_second[s][1] for s in recent)
+        failed = sum(self._tail.per_second[s][2] for s in recent)
+        total = served + degraded + failed
+        return Progress(
+            requests_per_s=total / len(recent),
+            error_rate=failed / total if total else 0.0,
+            degraded_rate=degraded / total if total else 0.0,
+            seconds=len(seconds),
+        )
+
+
+def start_load(sup: Supervisor, plan: LoadPlan, *, run_dir: Path) -> LoadRun:
+    """Write the load config and start locust; returns at once (no readiness to wait for)."""
+    if plan.total_users <= 0:
+        raise UsageError("the load has no users: give load.users counts above zero")
+    if not plan.locustfile.is_file():
+        raise UsageError(f"locustfile {plan.locustfile} does not exist; fix the path")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    config_path = plan.config.write(run_dir / "load-config.json")
+    env = {CONFIG_ENV: str(config_path), "PYTHONUNBUFFERED": "1"}
+    workers = plan.workers
+    port = plan.master_port or (free_port() if workers else 0)
+    master = sup.start(
+        ProcessSpec(
+            name="locust" if not workers else "locust-master",
+            argv=_master_argv(plan, port, workers),
+            env={**env, WORKER_INDEX_ENV: "0"},
+            stop_timeout=STOP_TIMEOUT_S + 5,
+        ),
+        wait=False,
+    )
+    processes = [master]
+    if workers and not plan.master_only:
+        for index in range(1, workers + 1):
+            processes.append(
+                sup.start(
+                    ProcessSpec(
+                        name=f"locust-worker-{index}",
+                        argv=worker_argv(plan, master_host=LOOPBACK_HOST, master_port=port),
+                        env={**env, WORKER_INDEX_ENV: str(index)},
+                        stop_timeout=STOP_TIMEOUT_S + 5,
+                    ),
+                    wait=False,
+                )
+            )
+    return LoadRun(plan, processes, plan.config.out_dir)

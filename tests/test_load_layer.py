@@ -1,0 +1,87 @@
+"""The load layer with real locust processes against a real mock: recording, outcomes, workers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+
+import httpx
+
+from harness.load.config import LoadConfig
+from harness.load.runner import LoadPlan, start_load
+from harness.process import Supervisor, wait_until
+from harness.results.timeline import read_request_log
+from harness.results.vocabulary import Outcome
+from tests.conftest import StartMock
+
+PROBE = Path(__file__).parent / "locustfiles" / "probe.py"
+
+
+def _plan(url: str, out: Path, *, run_time_s: float, users: int, workers: int = 0) -> LoadPlan:
+    config = LoadConfig(
+        t0=time.time(),
+        out_dir=out,
+        user_counts={"Prober": users},
+        visit_date=dt.date.today().isoformat(),
+        workers=workers,
+        patience_s=5,
+    )
+    return LoadPlan(
+        locustfile=PROBE,
+        host=url,
+        user_counts={"Prober": users},
+        spawn_rate=50,
+        run_time_s=run_time_s,
+        config=config,
+        workers=workers,
+    )
+
+
+def test_requests_are_recorded_per_second_with_outcomes(
+    start_mock: StartMock, supervisor: Supervisor, tmp_path: Path
+) -> None:
+    app = start_mock("patient-app")
+    plan = _plan(app.url, tmp_path / "load", run_time_s=6, users=3)
+    load = start_load(supervisor, plan, run_dir=tmp_path)
+    # Break the facility endpoint once requests flow, then heal it: the log must show both.
+    wait_until(lambda: load.progress().seconds >= 2, timeout=30, what="two seconds of load")
+    fault = {"kind": "http_error", "route": "/api/v1/facility", "params": {"status": 503}}
+    httpx.post(f"{app.url}/__admin/faults", json=fault, timeout=5).raise_for_status()
+    wait_until(lambda: load.progress().error_rate > 0, timeout=15, what="failed requests")
+    httpx.delete(f"{app.url}/__admin/faults", timeout=5).raise_for_status()
+    load.wait(timeout=60)
+
+    log = read_request_log(load.request_logs())
+    by_name: dict[str, dict[Outcome, int]] = {}
+    for bucket in log.buckets:
+        counts = by_name.setdefault(bucket.name, dict.fromkeys(Outcome, 0))
+        for outcome in Outcome:
+            counts[outcome] += bucket.count(outcome)
+    facility = by_name["GET /api/v1/facility"]
+    assert facility[Outcome.SERVED] > 0 and facility[Outcome.FAILED] > 0
+    assert facility[Outcome.DEGRADED] == 0
+    polyclinics = by_name["GET /api/v1/polyclinics"]
+    assert polyclinics[Outcome.DEGRADED] > 0 and polyclinics[Outcome.SERVED] == 0
+    # The mock counted what locust recorded (both sides of the wire agree).
+    stats = httpx.get(f"{app.url}/__admin/stats", timeout=5).json()
+    recorded = sum(facility.values())
+    assert stats["requests"]["GET /api/v1/facility"] == recorded
+    assert len(log.accepted) == 3
+    assert {a.kind.value for a in log.accepted} == {"booking"}
+    assert len({a.key["nik"] for a in log.accepted}) == 3
+
+
+def test_local_workers_share_one_clock_and_do_not_overlap(
+    start_mock: StartMock, supervisor: Supervisor, tmp_path: Path
+) -> None:
+    app = start_mock("patient-app")
+    plan = _plan(app.url, tmp_path / "load", run_time_s=4, users=4, workers=2)
+    load = start_load(supervisor, plan, run_dir=tmp_path)
+    load.wait(timeout=90)
+    logs = load.request_logs()
+    assert len(logs) == 2  # one file per worker, none from the master
+    log = read_request_log(logs)
+    assert sum(b.total for b in log.buckets) > 0
+    niks = [a.key["nik"] for a in log.accepted]
+    assert len(niks) == 4 and len(set(niks)) == 4
