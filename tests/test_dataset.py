@@ -38,12 +38,15 @@ def test_identity_numbers_follow_real_formats() -> None:
     assert len(set(niks)) == len(niks)
     assert len({p.noKartu for p in data.patients}) == len(data.patients)
     for p in data.patients:
-        assert len(p.nik) == 16 and p.nik.isdigit()
-        assert len(p.noKartu) == 13 and p.noKartu.isdigit()
+        assert len(p.nik) == 16
+        assert p.nik.isdigit()
+        assert len(p.noKartu) == 13
+        assert p.noKartu.isdigit()
         birth = dt.date.fromisoformat(p.tglLahir)
         day = int(p.nik[6:8])
         assert day == (birth.day + 40 if p.sex == "P" else birth.day)
-        assert p.nik[8:10] == f"{birth.month:02d}" and p.nik[10:12] == f"{birth.year % 100:02d}"
+        assert p.nik[8:10] == f"{birth.month:02d}"
+        assert p.nik[10:12] == f"{birth.year % 100:02d}"
 
 
 def test_status_mix_is_mostly_active_with_some_inactive() -> None:

@@ -8,6 +8,8 @@ from typing import Annotated, Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from harness.client import DegradedMarker
+
 CONFIG_ENV: Final = "HARNESS_LOAD_CONFIG"
 WORKER_INDEX_ENV: Final = "HARNESS_WORKER_INDEX"
 
@@ -22,11 +24,8 @@ class LoadConfig(BaseModel):
     seed: int = 1
     patients: Annotated[int, Field(gt=0)] = 200
     user_counts: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
-    degraded_header: str | None = Field(
-        default="X-Degraded", description="a response carrying this header was served degraded"
-    )
-    degraded_json_field: str | None = Field(
-        default=None, description="or: a top-level JSON field that is true when degraded"
+    degraded_marker: DegradedMarker | None = Field(
+        default=None, description="what marks an answer served in degraded mode (client file)"
     )
     patience_s: Annotated[float, Field(gt=0)] = Field(
         default=10.0, description="a patient gives up (the request failed) after this long"

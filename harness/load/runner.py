@@ -153,6 +153,16 @@ class LoadRun:
     def request_logs(self) -> list[Path]:
         return sorted(self.out_dir.glob("requests-*.jsonl"))
 
+    def served_rate(self, start_s: int, end_s: int) -> tuple[float, int]:
+        """(served + degraded) / all requests that started in seconds [start_s, end_s), and all."""
+        self._tail.read(self.request_logs())
+        counts = [
+            self._tail.per_second[s] for s in range(start_s, end_s) if s in self._tail.per_second
+        ]
+        total = sum(sum(c) for c in counts)
+        good = sum(c[0] + c[1] for c in counts)
+        return (good / total if total else 0.0), total
+
     def progress(self) -> Progress:
         self._tail.read(self.request_logs())
         seconds = sorted(self._tail.per_second)

@@ -86,17 +86,16 @@ def default_outcome(response: Response | None, exception: BaseException | None) 
         return Outcome.FAILED
     if not 200 <= response.status_code < 300:
         return Outcome.FAILED
-    config = load_config()
-    if config.degraded_header and config.degraded_header in response.headers:
-        return Outcome.DEGRADED
-    if config.degraded_json_field:
+    marker = load_config().degraded_marker
+    if marker is None:
+        return Outcome.SERVED
+    body: Any = None
+    if marker.json_field is not None:
         try:
             body = response.json()
         except ValueError:
-            return Outcome.SERVED
-        if isinstance(body, dict) and body.get(config.degraded_json_field) is True:
-            return Outcome.DEGRADED
-    return Outcome.SERVED
+            body = None
+    return Outcome.DEGRADED if marker.matches(response.headers, body) else Outcome.SERVED
 
 
 def _on_init(environment: Environment, **_: Any) -> None:

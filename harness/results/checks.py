@@ -1,0 +1,483 @@
+"""The checks: pure functions of a run's data and a scenario's thresholds -> typed results.
+
+    results = evaluate(scenario.checks, run)      # one CheckResult per check (per phase, metric)
+    verdict = Verdict.of(results)                 # PASS only if every result passed
+
+Definitions (times in seconds since t0; "rate" of a second = served (+ degraded, when counted)
+over all requests that STARTED in that second; a second without any request has rate 0, because
+patients stuck waiting start no new requests):
+
+- served_rate[phase]: served (+ degraded) / all requests that started in the phase's seconds.
+  Passes if >= the minimum. A phase without requests fails: it cannot be judged.
+- latency[phase].pXX: nearest-rank percentile (within 1 %, see histogram) of the latency of the
+  phase's requests with the chosen outcomes. Passes if <= the maximum.
+- time_to_served: for each fault episode starting at t_f, the first whole second s >= ceil(t_f)
+  such that the rate of s, s+1, ..., s+N-1 (N = ceil(stable_for)) each stays >= min_rate, all
+  within the load; the time is s - t_f (1 s resolution; 0 < time < 1 for a client that never
+  stopped serving). The measured value is the worst episode's; an episode with no such s fails.
+- recovery_time: the same from each fault episode's end t_e, counting served only unless
+  count_degraded, and the N seconds must end before the next episode starts (else the client
+  did not recover in between). Episodes still on when the load ended are not timed; with none
+  ended the check fails (nothing to time).
+- nothing_lost: every accepted record has a ledger record of its kind with the same idempotency
+  key (when both have one) or whose natural key holds every field of the accepted key. Measured:
+  the number lost; passes if <= max_lost and at least min_accepted records were accepted.
+- no_duplicates: extra records in natural-key duplicate groups (a group of 3 counts 2), computed
+  from the ledger records and as the backends reported; passes if <= max_duplicates.
+- client_alive: the longest run of consecutive failed liveness probes; passes if <=
+  max_consecutive_failures, the client did not exit, and at least one probe was made.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+
+from harness.durations import format_duration
+from harness.errors import ExitCode
+from harness.results.histogram import LatencyHistogram
+from harness.results.ledger import LedgerRecord, canonical_key
+from harness.results.run import RunData, seconds_in
+from harness.results.timeline import Accepted, SecondTotals
+from harness.results.vocabulary import Phase
+from harness.scenario.checks import (
+    CheckName,
+    Checks,
+    ClientAliveCheck,
+    LatencyCheck,
+    NoDuplicatesCheck,
+    NothingLostCheck,
+    RecoveryTimeCheck,
+    ServedRateCheck,
+    TimeToServedCheck,
+)
+
+MAX_DETAILS = 10
+
+
+class Comparison(StrEnum):
+    AT_LEAST = ">="
+    AT_MOST = "<="
+
+
+class Unit(StrEnum):
+    RATIO = "ratio"
+    SECONDS = "s"
+    COUNT = "count"
+
+
+class CheckResult(BaseModel):
+    """One check's outcome: what was measured against which threshold, and why it passed/failed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    check: CheckName
+    phase: Phase | None = None
+    metric: str = ""
+    passed: bool
+    measured: float | None = Field(description="None: could not be measured (then it failed)")
+    threshold: float
+    comparison: Comparison
+    unit: Unit
+    reason: str = Field(description="one line")
+    details: tuple[str, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_id(cls, data: Any) -> Any:
+        """`id` is derived; a journal read back carries it."""
+        if isinstance(data, dict) and "id" in data:
+            return {k: v for k, v in data.items() if k != "id"}
+        return data
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def id(self) -> str:
+        """check[.phase][.metric], e.g. served_rate.during or latency.during.p95."""
+        return ".".join(p for p in (self.check.value, self.phase or "", self.metric) if p)
+
+
+class Verdict(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+
+    @classmethod
+    def of(cls, results: Sequence[CheckResult]) -> Verdict:
+        return cls.PASS if all(r.passed for r in results) else cls.FAIL
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.OK if self is Verdict.PASS else ExitCode.CHECK_FAILED
+
+
+def evaluate(checks: Checks, run: RunData) -> list[CheckResult]:
+    """Every enabled check of `checks` on `run`, in CheckName order."""
+    results: list[CheckResult] = []
+    if checks.served_rate is not None:
+        results += served_rate(checks.served_rate, run)
+    if checks.latency is not None:
+        results += latency(checks.latency, run)
+    if checks.time_to_served is not None:
+        results.append(time_to_served(checks.time_to_served, run))
+    if checks.recovery_time is not None:
+        results.append(recovery_time(checks.recovery_time, run))
+    if checks.nothing_lost is not None:
+        results.append(nothing_lost(checks.nothing_lost, run))
+    if checks.no_duplicates is not None:
+        results.append(no_duplicates(checks.no_duplicates, run))
+    if checks.client_alive is not None:
+        results.append(client_alive(checks.client_alive, run))
+    return results
+
+
+def _percent(value: float) -> str:
+    return f"{value * 100:.1f}%"
+
+
+# --- what patients saw ---------------------------------------------------------------------------
+
+
+def served_rate(config: ServedRateCheck, run: RunData) -> list[CheckResult]:
+    spans = run.phases()
+    seconds = run.seconds()
+    results = []
+    for phase in Phase:
+        minimum = config.minimum(phase)
+        if minimum is None:
+            continue
+        chosen = seconds_in(spans, phase, seconds)
+        total = sum(s.total for s in chosen)
+        good = sum(s.served + (s.degraded if config.count_degraded else 0) for s in chosen)
+        what = "served or degraded" if config.count_degraded else "served"
+        if total == 0:
+            measured = None
+            passed = False
+            reason = f"no requests started {phase}: nothing to judge (is the load running?)"
+        else:
+            measured = good / total
+            passed = measured >= minimum
+            verb = "at least" if passed else "below"
+            reason = (
+                f"{good} of {total} requests {what} {phase} ({_percent(measured)}), "
+                f"{verb} {_percent(minimum)}"
+            )
+        results.append(
+            CheckResult(
+                check=CheckName.SERVED_RATE,
+                phase=phase,
+                passed=passed,
+                measured=measured,
+                threshold=minimum,
+                comparison=Comparison.AT_LEAST,
+                unit=Unit.RATIO,
+                reason=reason,
+            )
+        )
+    return results
+
+
+def latency(config: LatencyCheck, run: RunData) -> list[CheckResult]:
+    spans = run.phases()
+    seconds = run.seconds()
+    results = []
+    for phase in Phase:
+        limits = config.limits(phase)
+        if limits is None:
+            continue
+        chosen = seconds_in(spans, phase, seconds)
+        histogram = LatencyHistogram.merge(
+            s.latency_ms[o] for s in chosen for o in config.outcomes if o in s.latency_ms
+        )
+        for metric, maximum in limits.limits():
+            quantile = int(metric[1:]) / 100
+            value_ms = histogram.percentile(quantile)
+            if value_ms is None:
+                measured = None
+                passed = False
+                reason = f"no requests with outcome {'/'.join(config.outcomes)} {phase}"
+            else:
+                measured = value_ms / 1000
+                passed = measured <= maximum
+                verb = "within" if passed else "over"
+                reason = (
+                    f"{metric} {phase} was {format_duration(measured)} over {histogram.count} "
+                    f"requests, {verb} {format_duration(maximum)}"
+                )
+            results.append(
+                CheckResult(
+                    check=CheckName.LATENCY,
+                    phase=phase,
+                    metric=metric,
+                    passed=passed,
+                    measured=measured,
+                    threshold=maximum,
+                    comparison=Comparison.AT_MOST,
+                    unit=Unit.SECONDS,
+                    reason=reason,
+                )
+            )
+    return results
+
+
+def first_stable_second(
+    seconds: Sequence[SecondTotals],
+    *,
+    start: float,
+    limit: float,
+    min_rate: float,
+    stable_for: float,
+    count_degraded: bool,
+) -> int | None:
+    """The first whole second s >= ceil(start) from which `stable_for` seconds (rounded up) each
+    have a rate >= min_rate, all ending by `limit`; None if there is none."""
+    needed = max(1, math.ceil(stable_for))
+    by_second = {s.second: s for s in seconds}
+    run = 0
+    first = math.ceil(start)
+    for second in range(first, math.floor(limit)):
+        totals = by_second.get(second) or SecondTotals(second=second)
+        if totals.rate(count_degraded=count_degraded) >= min_rate:
+            run += 1
+            if run == needed:
+                return second - needed + 1
+        else:
+            run = 0
+    return None
+
+
+def time_to_served(config: TimeToServedCheck, run: RunData) -> CheckResult:
+    seconds = run.seconds()
+    times: list[float] = []
+    failures: list[str] = []
+    for episode in run.episodes():
+        found = first_stable_second(
+            seconds,
+            start=episode.start,
+            limit=run.duration,
+            min_rate=config.min_rate,
+            stable_for=config.stable_for,
+            count_degraded=config.count_degraded,
+        )
+        if found is None:
+            failures.append(f"after the fault at {episode.start:.1f}s")
+        else:
+            times.append(found - episode.start)
+    return _timed(
+        CheckName.TIME_TO_SERVED,
+        times,
+        failures,
+        config.max,
+        none_reason="no fault started during the load: nothing to time",
+        fail_reason=(
+            "patients were not served again (rate >= {rate} for {n}) {where}, until the load ended"
+        ),
+        config_rate=config.min_rate,
+        stable_for=config.stable_for,
+        what="served again",
+    )
+
+
+def recovery_time(config: RecoveryTimeCheck, run: RunData) -> CheckResult:
+    seconds = run.seconds()
+    episodes = run.episodes()
+    times: list[float] = []
+    failures: list[str] = []
+    for index, episode in enumerate(episodes):
+        if not episode.ended:
+            continue
+        limit = episodes[index + 1].start if index + 1 < len(episodes) else run.duration
+        found = first_stable_second(
+            seconds,
+            start=episode.end,
+            limit=limit,
+            min_rate=config.min_rate,
+            stable_for=config.stable_for,
+            count_degraded=config.count_degraded,
+        )
+        if found is None:
+            failures.append(f"after the fault ended at {episode.end:.1f}s, before {limit:.1f}s")
+        else:
+            times.append(found - episode.end)
+    return _timed(
+        CheckName.RECOVERY_TIME,
+        times,
+        failures,
+        config.max,
+        none_reason="no fault ended before the load did: nothing to time",
+        fail_reason="service did not recover (rate >= {rate} for {n}) {where}",
+        config_rate=config.min_rate,
+        stable_for=config.stable_for,
+        what="recovered",
+    )
+
+
+def _timed(
+    name: CheckName,
+    times: list[float],
+    failures: list[str],
+    maximum: float,
+    *,
+    none_reason: str,
+    fail_reason: str,
+    config_rate: float,
+    stable_for: float,
+    what: str,
+) -> CheckResult:
+    if failures:
+        reason = fail_reason.format(
+            rate=_percent(config_rate), n=format_duration(stable_for), where=failures[0]
+        )
+        measured = None
+        passed = False
+    elif not times:
+        reason = none_reason
+        measured = None
+        passed = False
+    else:
+        measured = max(times)
+        passed = measured <= maximum
+        verb = "within" if passed else "over"
+        reason = (
+            f"{what} after {format_duration(measured)} at worst ({len(times)} fault"
+            f"{'s' if len(times) != 1 else ''}), {verb} {format_duration(maximum)}"
+        )
+    return CheckResult(
+        check=name,
+        passed=passed,
+        measured=measured,
+        threshold=maximum,
+        comparison=Comparison.AT_MOST,
+        unit=Unit.SECONDS,
+        reason=reason,
+        details=tuple(failures[:MAX_DETAILS]),
+    )
+
+
+# --- what reached the backends -------------------------------------------------------------------
+
+
+def is_recorded(accepted: Accepted, records: Sequence[LedgerRecord]) -> bool:
+    """Does the ledger hold this accepted record (by idempotency key or natural key)?"""
+    wanted = canonical_key(accepted.key)
+    for record in records:
+        if record.kind != accepted.kind:
+            continue
+        if accepted.idempotency_key is not None and record.idempotency_key is not None:
+            if record.idempotency_key == accepted.idempotency_key:
+                return True
+            continue
+        if wanted and all(record.key.get(k) == v for k, v in wanted.items()):
+            return True
+    return False
+
+
+def nothing_lost(config: NothingLostCheck, run: RunData) -> CheckResult:
+    accepted = run.requests.accepted
+    lost = [a for a in accepted if not is_recorded(a, run.ledger.records)]
+    details = tuple(_describe_accepted(a) for a in lost[:MAX_DETAILS])
+    if len(accepted) < config.min_accepted:
+        return CheckResult(
+            check=CheckName.NOTHING_LOST,
+            passed=False,
+            measured=float(len(lost)),
+            threshold=float(config.max_lost),
+            comparison=Comparison.AT_MOST,
+            unit=Unit.COUNT,
+            reason=f"only {len(accepted)} records were accepted, fewer than {config.min_accepted}:"
+            " nothing to judge (did the load record what patients were told?)",
+        )
+    passed = len(lost) <= config.max_lost
+    first = f"; first: {details[0]}" if details else ""
+    return CheckResult(
+        check=CheckName.NOTHING_LOST,
+        passed=passed,
+        measured=float(len(lost)),
+        threshold=float(config.max_lost),
+        comparison=Comparison.AT_MOST,
+        unit=Unit.COUNT,
+        reason=f"{len(lost)} of {len(accepted)} accepted records missing from the ledger{first}",
+        details=details,
+    )
+
+
+def _describe_accepted(accepted: Accepted) -> str:
+    key = " ".join(f"{k}={v}" for k, v in accepted.key.items())
+    idem = f" idempotency_key={accepted.idempotency_key}" if accepted.idempotency_key else ""
+    return f"{accepted.kind} {key}{idem} (accepted at {accepted.t:.1f}s)"
+
+
+def no_duplicates(config: NoDuplicatesCheck, run: RunData) -> CheckResult:
+    groups = run.ledger.duplicates()
+    extra = sum(group.count - 1 for group in groups)
+    details = tuple(
+        f"{g.kind} {' '.join(f'{k}={v}' for k, v in g.key.items())} x{g.count} ({', '.join(g.ids)})"
+        for g in groups[:MAX_DETAILS]
+    )
+    passed = extra <= config.max_duplicates
+    first = f"; first: {details[0]}" if details else ""
+    records = len(run.ledger.records)
+    return CheckResult(
+        check=CheckName.NO_DUPLICATES,
+        passed=passed,
+        measured=float(extra),
+        threshold=float(config.max_duplicates),
+        comparison=Comparison.AT_MOST,
+        unit=Unit.COUNT,
+        reason=f"{extra} duplicate records in {len(groups)} natural-key groups among {records}"
+        f"{first}",
+        details=details,
+    )
+
+
+# --- the client itself ---------------------------------------------------------------------------
+
+
+def client_alive(config: ClientAliveCheck, run: RunData) -> CheckResult:
+    longest = 0
+    current = 0
+    for probe in sorted(run.probes, key=lambda p: p.t):
+        current = 0 if probe.ok else current + 1
+        longest = max(longest, current)
+    failed = sum(not p.ok for p in run.probes)
+
+    def result(passed: bool, measured: float | None, reason: str) -> CheckResult:
+        return CheckResult(
+            check=CheckName.CLIENT_ALIVE,
+            passed=passed,
+            measured=measured,
+            threshold=float(config.max_consecutive_failures),
+            comparison=Comparison.AT_MOST,
+            unit=Unit.COUNT,
+            reason=reason,
+        )
+
+    if run.client_exit is not None:
+        code, when = run.client_exit.returncode, run.client_exit.t
+        return result(False, float(longest), f"the client exited with code {code} at {when:.1f}s")
+    if not run.probes:
+        return result(False, None, "no liveness probes were recorded: cannot tell if it lived")
+    return result(
+        longest <= config.max_consecutive_failures,
+        float(longest),
+        f"{failed} of {len(run.probes)} liveness probes failed, at most {longest} in a row",
+    )
+
+
+__all__ = [
+    "CheckResult",
+    "Comparison",
+    "Unit",
+    "Verdict",
+    "client_alive",
+    "evaluate",
+    "latency",
+    "no_duplicates",
+    "nothing_lost",
+    "recovery_time",
+    "served_rate",
+    "time_to_served",
+]

@@ -1,0 +1,320 @@
+"""The request log the load process writes and the runner reads: format, writer and reader.
+
+Format `harness-requests/1`: UTF-8 JSON lines, one record per line, each with a `record` field.
+
+    {"record": "header", "format": "harness-requests/1", "t0": 1732245000.0, "source": "w1"}
+    {"record": "bucket", "second": 12, "name": "POST /api/v1/visits", "served": 10,
+     "degraded": 2, "failed": 1, "latency_ms": {"served": {"512": 7, "530": 3}, "degraded": {...}}}
+    {"record": "accepted", "t": 12.34, "kind": "registration", "name": "POST /api/v1/visits",
+     "key": {"nik": "3201...", "tanggal": "2019-03-25", "kodepoli": "INT"},
+     "idempotency_key": "3f2c...", "reference": "INT-012"}
+
+- `t0` is the run's origin as Unix time, given to every load process by the runner, so that the
+  files of several workers share one clock. `second` is whole seconds since t0 of the request's
+  START (a patient arriving during an outage counts in the outage even if the answer comes later);
+  `t` of an accepted record is seconds since t0 when the patient was told.
+- A bucket counts the requests of one name that started in one second, by outcome; `latency_ms`
+  holds a LatencyHistogram's bins per outcome (bin index -> count, see harness.results.histogram).
+  One key (second, name) may appear on several lines (several workers, or a request that
+  finished after its second was flushed): readers add them up.
+- `accepted` records what a patient was told was accepted: kind (registration | booking |
+  submission), the natural key as the backend stores it, and the client's idempotency key if the
+  client sent one. The checks match them against the backend ledgers.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Annotated, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from harness.errors import UsageError
+from harness.results.histogram import LatencyHistogram, bin_index
+from harness.results.ledger import RecordKind
+from harness.results.vocabulary import Outcome
+
+FORMAT: Final = "harness-requests/1"
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Header(_Record):
+    record: Literal["header"] = "header"
+    format: Literal["harness-requests/1"] = FORMAT
+    t0: float
+    source: str = ""
+
+
+class Bucket(_Record):
+    """The requests of one name that started in one second."""
+
+    record: Literal["bucket"] = "bucket"
+    second: Annotated[int, Field(ge=0)]
+    name: str
+    served: Annotated[int, Field(ge=0)] = 0
+    degraded: Annotated[int, Field(ge=0)] = 0
+    failed: Annotated[int, Field(ge=0)] = 0
+    latency_ms: dict[Outcome, LatencyHistogram] = Field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return self.served + self.degraded + self.failed
+
+    def count(self, outcome: Outcome) -> int:
+        value: int = getattr(self, outcome.value)
+        return value
+
+    def to_line(self) -> str:
+        return self.model_dump_json()
+
+
+class Accepted(_Record):
+    """What a patient was told was accepted, keyed as the backend keys it."""
+
+    record: Literal["accepted"] = "accepted"
+    t: Annotated[float, Field(ge=0)]
+    kind: RecordKind
+    name: str = ""
+    key: dict[str, str]
+    idempotency_key: str | None = None
+    reference: str | None = Field(
+        default=None,
+        description="what the patient was given: queue number",
+    )
+
+
+Line = Annotated[Header | Bucket | Accepted, Field(discriminator="record")]
+_LINE: Final = TypeAdapter(Line)
+
+
+class SecondTotals(BaseModel):
+    """All requests that started in one second, every name together."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    second: int
+    served: int = 0
+    degraded: int = 0
+    failed: int = 0
+    latency_ms: dict[Outcome, LatencyHistogram] = Field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return self.served + self.degraded + self.failed
+
+    def rate(self, *, count_degraded: bool) -> float:
+        """Share of requests served (and degraded, if counted); 0 for a second without any."""
+        if self.total == 0:
+            return 0.0
+        good = self.served + (self.degraded if count_degraded else 0)
+        return good / self.total
+
+
+class RequestLog(BaseModel):
+    """Everything the load recorded: buckets merged per (second, name), and accepted records."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    t0: float
+    buckets: tuple[Bucket, ...] = ()
+    accepted: tuple[Accepted, ...] = ()
+
+    def per_second(self) -> dict[int, SecondTotals]:
+        """Totals per second over all request names (seconds without requests are absent)."""
+        grouped: dict[int, list[Bucket]] = defaultdict(list)
+        for bucket in self.buckets:
+            grouped[bucket.second].append(bucket)
+        return {second: totals(second, items) for second, items in sorted(grouped.items())}
+
+
+def totals(second: int, buckets: Iterable[Bucket]) -> SecondTotals:
+    items = list(buckets)
+    latency = {
+        outcome: LatencyHistogram.merge(
+            b.latency_ms[outcome] for b in items if outcome in b.latency_ms
+        )
+        for outcome in Outcome
+    }
+    return SecondTotals(
+        second=second,
+        served=sum(b.served for b in items),
+        degraded=sum(b.degraded for b in items),
+        failed=sum(b.failed for b in items),
+        latency_ms={o: h for o, h in latency.items() if h.count},
+    )
+
+
+def merge_buckets(buckets: Iterable[Bucket]) -> list[Bucket]:
+    """One bucket per (second, name), counts and histograms added up."""
+    grouped: dict[tuple[int, str], list[Bucket]] = defaultdict(list)
+    for bucket in buckets:
+        grouped[(bucket.second, bucket.name)].append(bucket)
+    merged = []
+    for (second, name), items in sorted(grouped.items()):
+        summed = totals(second, items)
+        merged.append(
+            Bucket(
+                second=second,
+                name=name,
+                served=summed.served,
+                degraded=summed.degraded,
+                failed=summed.failed,
+                latency_ms=summed.latency_ms,
+            )
+        )
+    return merged
+
+
+# --- writing (in the load process) ---------------------------------------------------------------
+
+
+class RequestRecorder:
+    """Collects request outcomes per second and writes them as `harness-requests/1` lines.
+
+    Used by the load layer inside the locust process (it imports nothing from locust):
+
+        recorder = RequestRecorder(Path(out), t0=t0, source="worker-1")
+        recorder.request("POST /api/v1/visits", Outcome.SERVED, latency_ms=41.0, started=t)
+        recorder.accepted(RecordKind.REGISTRATION, {"nik": ..., ...}, idempotency_key=k, at=t)
+        recorder.flush(now)      # periodically: writes seconds that are over
+        recorder.close()         # writes the rest
+
+    Bounded memory: only seconds not yet flushed are held.
+    """
+
+    def __init__(self, path: Path, *, t0: float, source: str = "") -> None:
+        self.t0 = t0
+        self._lock = threading.Lock()
+        self._counts: dict[tuple[int, str], Counter[Outcome]] = defaultdict(Counter)
+        self._bins: dict[tuple[int, str, Outcome], Counter[int]] = defaultdict(Counter)
+        self._file: io.TextIOWrapper = path.open("a", encoding="utf-8")
+        self._write(Header(t0=t0, source=source).model_dump_json())
+
+    def request(self, name: str, outcome: Outcome, *, latency_ms: float, started: float) -> None:
+        """One request that started at Unix time `started`."""
+        second = max(0, math.floor(started - self.t0))
+        with self._lock:
+            self._counts[(second, name)][outcome] += 1
+            self._bins[(second, name, outcome)][bin_index(latency_ms)] += 1
+
+    def accepted(
+        self,
+        kind: RecordKind,
+        key: Mapping[str, str],
+        *,
+        at: float,
+        name: str = "",
+        idempotency_key: str | None = None,
+        reference: str | None = None,
+    ) -> None:
+        record = Accepted(
+            t=max(0.0, at - self.t0),
+            kind=kind,
+            name=name,
+            key=dict(key),
+            idempotency_key=idempotency_key,
+            reference=reference,
+        )
+        with self._lock:
+            self._write(record.model_dump_json())
+
+    def flush(self, now: float | None = None) -> None:
+        """Write the buckets of seconds before `now` (Unix time); all of them if None."""
+        limit = math.inf if now is None else math.floor(now - self.t0)
+        with self._lock:
+            done = [key for key in self._counts if key[0] < limit]
+            for second, name in sorted(done):
+                counts = self._counts.pop((second, name))
+                latency = {}
+                for outcome in Outcome:
+                    bins = self._bins.pop((second, name, outcome), None)
+                    if bins:
+                        latency[outcome] = LatencyHistogram.from_counts(bins)
+                bucket = Bucket(
+                    second=second,
+                    name=name,
+                    served=counts[Outcome.SERVED],
+                    degraded=counts[Outcome.DEGRADED],
+                    failed=counts[Outcome.FAILED],
+                    latency_ms=latency,
+                )
+                self._write(bucket.to_line())
+            self._file.flush()
+
+    def close(self) -> None:
+        self.flush()
+        self._file.close()
+
+    def _write(self, line: str) -> None:
+        self._file.write(line + "\n")
+
+    def __enter__(self) -> RequestRecorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# --- reading (in the runner) ---------------------------------------------------------------------
+
+
+def read_request_log(paths: Iterable[Path], *, t0: float | None = None) -> RequestLog:
+    """The merged log of one or more files (one per load process).
+
+    Each file's seconds are moved onto `t0` (default: the earliest file's t0). A malformed line is
+    a UsageError naming the file and line: the log is the evidence for the verdict, so it is never
+    skipped silently.
+    """
+    parsed = [(path, list(_read_lines(path))) for path in paths]
+    headers = [(path, lines[0]) for path, lines in parsed if lines]
+    if not headers:
+        raise UsageError("no request log to read: the load wrote no records")
+    origin = t0 if t0 is not None else min(h.t0 for _, h in headers if isinstance(h, Header))
+    buckets: list[Bucket] = []
+    accepted: list[Accepted] = []
+    for path, lines in parsed:
+        if not lines:
+            continue
+        header = lines[0]
+        if not isinstance(header, Header):
+            raise UsageError(f"{path}:1: a request log starts with a header record ({FORMAT})")
+        shift = round(header.t0 - origin)
+        for line in lines[1:]:
+            if isinstance(line, Bucket):
+                buckets.append(line.model_copy(update={"second": max(0, line.second + shift)}))
+            elif isinstance(line, Accepted):
+                accepted.append(
+                    line.model_copy(update={"t": max(0.0, line.t + header.t0 - origin)})
+                )
+    return RequestLog(
+        t0=origin,
+        buckets=tuple(merge_buckets(buckets)),
+        accepted=tuple(sorted(accepted, key=lambda a: a.t)),
+    )
+
+
+def _read_lines(path: Path) -> Iterator[Header | Bucket | Accepted]:
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read the request log {path}: {exc}") from None
+    with handle:
+        for number, text in enumerate(handle, start=1):
+            if not text.strip():
+                continue
+            try:
+                yield _LINE.validate_json(text)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"])
+                raise UsageError(
+                    f"{path}:{number}: not a {FORMAT} record ({where}: {first['msg']})"
+                ) from None

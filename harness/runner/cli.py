@@ -1,0 +1,71 @@
+"""`harness run <scenario> [--client FILE] [--report-dir DIR] [--time-scale X] [--workers N]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from harness.errors import UsageError
+from harness.runner.engine import RunOptions, run_scenario, summary_lines
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} must be above 0")
+    return value
+
+
+def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subcommands.add_parser(
+        "run",
+        help="run a scenario against a client; the exit code is the verdict",
+        description="Run one scenario end to end: stack, client, load, faults, checks, report. "
+        "Exit codes: 0 all checks passed, 1 a check failed, 2 invalid scenario or usage, "
+        "3 environment or infrastructure failure, 130 interrupted.",
+    )
+    parser.add_argument("scenario", type=Path, help="scenario file (scenarios/*.yaml)")
+    parser.add_argument("--client", type=Path, help="client file; overrides the scenario's")
+    parser.add_argument("--report-dir", type=Path, default=Path("reports"))
+    parser.add_argument(
+        "--time-scale", type=_positive, help="incident seconds per wall second (overrides file)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=0, help="local locust workers (0: one process)"
+    )
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="allow a non-loopback client host (never production)",
+    )
+    parser.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.workers < 0:
+        raise UsageError(f"--workers {args.workers} must be 0 or more")
+    if not args.scenario.is_file():
+        raise UsageError(f"scenario file {args.scenario} does not exist; see `harness list`")
+    result = run_scenario(
+        RunOptions(
+            scenario_path=args.scenario,
+            client_path=args.client,
+            report_dir=args.report_dir,
+            time_scale=args.time_scale,
+            workers=args.workers,
+            allowed_hosts=tuple(args.allow_host),
+        )
+    )
+    journal = result.journal
+    out = sys.stdout
+    out.write(f"verdict: {journal.verdict.value.upper()} (exit {result.exit_code})\n")
+    for line in summary_lines(journal.checks):
+        out.write(line + "\n")
+    out.write(f"journal: {result.journal_path}\njunit:   {result.junit_path}\n")
+    return result.exit_code

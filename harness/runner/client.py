@@ -1,0 +1,103 @@
+"""Starting the client under test from its definition, wired to the stack's proxies."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from harness.client import ClientDefinition, TemplateName, render
+from harness.errors import UsageError
+from harness.net import LOOPBACK_HOST, free_port, require_loopback
+from harness.process import ManagedProcess, ProcessSpec, Supervisor, http_ready
+
+# The mocks' documented development credentials (README, "Mock services"); the harness starts the
+# mocks with exactly these and hands them to the client through its templates.
+BPJS_CONS_ID: Final = "1000"
+BPJS_SECRET: Final = "mock-secret"
+BPJS_USER_KEY: Final = "mock-user-key"
+ERM_CLIENT_ID: Final = "erm-dev-client"
+ERM_CLIENT_SECRET: Final = "erm-dev-secret"
+
+
+@dataclass(frozen=True)
+class RunningClient:
+    definition: ClientDefinition
+    base_url: str
+    process: ManagedProcess | None  # None: the user runs it
+
+    @property
+    def probe_url(self) -> str:
+        return self.base_url.rstrip("/") + self.definition.probe_path
+
+
+def template_values(
+    definition: ClientDefinition,
+    *,
+    proxy_urls: Mapping[str, str],
+    work_dir: Path,
+    seed: int,
+) -> dict[str, str]:
+    port = definition.port or free_port()
+    values = {
+        TemplateName.BPJS_URL: proxy_urls.get("bpjs", ""),
+        TemplateName.ERM_URL: proxy_urls.get("erm", ""),
+        TemplateName.PATIENT_APP_URL: proxy_urls.get("patient-app", ""),
+        TemplateName.HOST: LOOPBACK_HOST,
+        TemplateName.PORT: str(port),
+        TemplateName.WORK_DIR: str(work_dir),
+        TemplateName.SEED: str(seed),
+        TemplateName.BPJS_CONS_ID: BPJS_CONS_ID,
+        TemplateName.BPJS_SECRET: BPJS_SECRET,
+        TemplateName.BPJS_USER_KEY: BPJS_USER_KEY,
+        TemplateName.ERM_CLIENT_ID: ERM_CLIENT_ID,
+        TemplateName.ERM_CLIENT_SECRET: ERM_CLIENT_SECRET,
+    }
+    plain = {name.value: value for name, value in values.items()}
+    plain[TemplateName.BASE_URL.value] = render(definition.base_url, plain)
+    return plain
+
+
+def start_client(
+    sup: Supervisor,
+    definition: ClientDefinition,
+    *,
+    definition_dir: Path,
+    values: Mapping[str, str],
+    allowed_hosts: tuple[str, ...] = (),
+) -> RunningClient:
+    """Start the client (if it has a command) and wait until its readiness path answers."""
+    base_url = values[TemplateName.BASE_URL.value]
+    require_loopback(base_url, allowed_hosts=allowed_hosts)
+    ready = http_ready(base_url.rstrip("/") + definition.readiness.path)
+    if definition.command is None:
+        if not ready():
+            raise UsageError(
+                f"client {definition.name} has no command and nothing answers at {base_url}; "
+                "start it first or give its command in the client file"
+            )
+        return RunningClient(definition, base_url, None)
+    argv = [render(part, values) for part in definition.command]
+    if argv and argv[0] in ("python", "python3"):
+        argv[0] = sys.executable  # the harness's own interpreter, with the project installed
+    cwd = definition_dir / definition.cwd if definition.cwd else definition_dir
+    env = {name: render(value, values) for name, value in definition.env.items()}
+    Path(values[TemplateName.WORK_DIR.value]).mkdir(parents=True, exist_ok=True)
+    spec = ProcessSpec(
+        name=f"client-{definition.name}",
+        argv=argv,
+        env=env,
+        cwd=cwd.resolve(),
+        ready=ready,
+        ready_timeout=definition.readiness.timeout,
+    )
+    return RunningClient(definition, base_url, sup.start(spec))
+
+
+def describe_command(definition: ClientDefinition, values: Mapping[str, str]) -> str:
+    if definition.command is None:
+        return "(already running)"
+    return shlex.join(render(part, values) for part in definition.command)

@@ -1,0 +1,161 @@
+"""`harness validate` and `harness list`: check scenario files, and see what the library holds.
+
+    harness validate scenarios/ [--client examples/clients/naive.yaml] [--allow-host HOST]
+    harness list [scenarios/] [--time-scale 600] [--json]
+
+Both exit 0 when every file is valid and 2 (with one line per problem: file, line, field, hint)
+otherwise; `list` still lists the valid ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from harness.client import load_client
+from harness.durations import format_duration
+from harness.errors import ExitCode, UsageError
+from harness.scenario.incidents import INCIDENTS
+from harness.scenario.loader import ScenarioFile, validate_paths
+from harness.scenario.schedule import build_schedule
+from harness.yamlmodel import FileProblem, InvalidFileError
+
+DEFAULT_SCENARIO_DIR = Path("scenarios")
+
+
+def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    validate = subcommands.add_parser(
+        "validate",
+        help="check scenario files (and client files) without running anything",
+        description="Validate scenario files; directories are searched for *.yaml and *.yml. "
+        "Exit 0 if all are valid, 2 otherwise, with one line per problem.",
+    )
+    validate.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="file or directory")
+    validate.add_argument(
+        "--client",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="also validate this client file (repeatable)",
+    )
+    _add_allow_host(validate)
+    validate.set_defaults(handler=_validate)
+
+    listing = subcommands.add_parser(
+        "list",
+        help="list scenarios with their incidents, titles and run times",
+        description="List the scenarios in a directory (default: scenarios/).",
+    )
+    listing.add_argument("directory", nargs="?", type=Path, default=DEFAULT_SCENARIO_DIR)
+    listing.add_argument(
+        "--time-scale",
+        type=_positive_float,
+        default=None,
+        metavar="X",
+        help="show run times at this time scale instead of each file's own",
+    )
+    listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _add_allow_host(listing)
+    listing.set_defaults(handler=_list)
+
+
+def _add_allow_host(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="accept this non-loopback host in client base URLs (never a production host)",
+    )
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} must be above 0")
+    return value
+
+
+def _validate(args: argparse.Namespace) -> int:
+    allowed = tuple(args.allow_host)
+    loaded, problems = validate_paths(args.paths, allowed_hosts=allowed)
+    for item in loaded:
+        incident = (
+            f"incident {item.scenario.incident}" if item.scenario.incident else "building block"
+        )
+        print(f"ok  {item.path}  {item.scenario.name} ({incident})")
+    for client_path in args.client:
+        try:
+            client = load_client(client_path, allowed_hosts=allowed)
+        except InvalidFileError as exc:
+            problems += exc.problems
+        else:
+            print(f"ok  {client_path}  client {client.name}")
+    if not loaded and not args.client and not problems:
+        raise UsageError(f"no *.yaml or *.yml files under {', '.join(map(str, args.paths))}")
+    _raise_if(problems)
+    return int(ExitCode.OK)
+
+
+def _list(args: argparse.Namespace) -> int:
+    if not args.directory.is_dir():
+        raise UsageError(f"{args.directory} is not a directory; give the folder of scenario files")
+    loaded, problems = validate_paths([args.directory], allowed_hosts=tuple(args.allow_host))
+    rows = [_row(item, args.time_scale) for item in loaded]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        _print_table(rows)
+    _raise_if(problems)
+    return int(ExitCode.OK)
+
+
+def _row(item: ScenarioFile, time_scale: float | None) -> dict[str, str | int | float | None]:
+    scenario = item.scenario
+    schedule = build_schedule(scenario, time_scale=time_scale)
+    return {
+        "name": scenario.name,
+        "incident": scenario.incident,
+        "incident_title": INCIDENTS.get(scenario.incident) if scenario.incident else None,
+        "title": scenario.title,
+        "path": str(item.path),
+        "time_scale": schedule.time_scale,
+        "incident_duration_s": scenario.load.incident_duration,
+        "run_duration_s": round(schedule.total, 3),
+    }
+
+
+def _print_table(rows: list[dict[str, str | int | float | None]]) -> None:
+    header = ("NAME", "INCIDENT", "RUN TIME", "INCIDENT TIME", "SCALE", "TITLE")
+    lines = [header]
+    for row in rows:
+        incident = str(row["incident"]) if row["incident"] is not None else "-"
+        run = format_duration(float(row["run_duration_s"] or 0))
+        incident_time = format_duration(float(row["incident_duration_s"] or 0))
+        lines.append(
+            (
+                str(row["name"]),
+                incident,
+                run,
+                incident_time,
+                f"x{row['time_scale']:g}",
+                str(row["title"]),
+            )
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
+    for line in lines:
+        cells = [cell.ljust(width) for cell, width in zip(line[:-1], widths, strict=True)]
+        print("  ".join([*cells, line[-1]]))
+    if not rows:
+        print("(no valid scenarios)", file=sys.stderr)
+
+
+def _raise_if(problems: list[FileProblem]) -> None:
+    if problems:
+        raise InvalidFileError(problems)

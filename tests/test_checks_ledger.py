@@ -1,0 +1,166 @@
+"""The ledger parser and the integrity checks against the real ERM mock's GET /__admin/ledger,
+and against the patient-app ledger's own response model."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from harness.results.checks import no_duplicates, nothing_lost
+from harness.results.ledger import Ledger, RecordKind, parse_ledger
+from harness.results.run import RunData
+from harness.results.timeline import Accepted, RequestLog
+from harness.scenario.checks import NoDuplicatesCheck, NothingLostCheck
+from mock_services.patient_app import ledger as app_ledger
+from mock_services.patient_app.store import BookingStatus
+from tests.conftest import StartMock
+
+SEED = 11
+BOOKED, CANCELLED = BookingStatus.BOOKED, BookingStatus.CANCELLED
+CLIENT_ID = "ledger-test-client"
+CLIENT_SECRET = "ledger-test-secret"
+
+
+def dataset() -> dict[str, list[dict[str, str]]]:
+    out = subprocess.run(
+        [sys.executable, "-m", "mock_services", "dataset", "--seed", str(SEED)],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    data: dict[str, list[dict[str, str]]] = json.loads(out)
+    return data
+
+
+def run_with(ledger: Ledger, accepted: list[Accepted]) -> RunData:
+    return RunData(duration=60, requests=RequestLog(t0=0, accepted=tuple(accepted)), ledger=ledger)
+
+
+def test_erm_ledger_from_the_real_mock(start_mock: StartMock, tmp_path: Path) -> None:
+    data = dataset()
+    first, second, never = (p["nik"] for p in data["patients"][:3])
+    kodepoli = data["polyclinics"][0]["kodepoli"]
+    erm = start_mock(
+        "erm",
+        seed=SEED,
+        db=tmp_path / "erm.db",
+        extra=("--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET),
+    )
+    with httpx.Client(base_url=erm.url, timeout=10) as http:
+        token = http.post(
+            "/oauth2/v1/accesstoken",
+            params={"grant_type": "client_credentials"},
+            data={"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET},
+        )
+        assert token.status_code == 200, token.text
+        auth = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        visit = {"tanggal": "2019-03-25", "kodepoli": kodepoli}
+        for _ in range(2):  # a naive client retrying without a key: entered twice
+            done = http.post("/api/v1/visits", json={**visit, "nik": first}, headers=auth)
+            assert done.status_code == 201, done.text
+        for _ in range(2):  # an outbox replaying with its key: entered once
+            done = http.post(
+                "/api/v1/visits",
+                json={**visit, "nik": second},
+                headers={**auth, "Idempotency-Key": "outbox-7"},
+            )
+            assert done.status_code == 201, done.text
+        payload = http.get("/__admin/ledger").json()
+
+    ledger = parse_ledger(payload)
+    assert {r.kind for r in ledger.records} == {RecordKind.REGISTRATION}
+    assert len(ledger.records) == 3
+    assert any(r.idempotency_key == "outbox-7" for r in ledger.records)
+
+    duplicates = no_duplicates(NoDuplicatesCheck(), run_with(ledger, []))
+    assert not duplicates.passed
+    assert duplicates.measured == 1
+    assert first in duplicates.reason
+
+    told = [
+        Accepted(t=1, kind=RecordKind.REGISTRATION, key={"nik": first, **visit}),
+        Accepted(t=2, kind=RecordKind.REGISTRATION, key={"nik": "-"}, idempotency_key="outbox-7"),
+    ]
+    assert nothing_lost(NothingLostCheck(), run_with(ledger, told)).passed
+    lost = Accepted(t=3, kind=RecordKind.REGISTRATION, key={"nik": never, **visit})
+    result = nothing_lost(NothingLostCheck(), run_with(ledger, [*told, lost]))
+    assert not result.passed
+    assert never in result.reason
+
+
+def test_patient_app_ledger_shape_is_understood() -> None:
+    booking_key = app_ledger.BookingKey(nik="3201", tanggalperiksa="2019-03-25", kodepoli="INT")
+    declaration_key = app_ledger.DeclarationKey(
+        nik="3201", tanggalPerjalanan="2020-12-19", nomorPenerbangan="GA410"
+    )
+
+    def booking(code: str, status: BookingStatus, idem: str | None) -> app_ledger.LedgerBooking:
+        return app_ledger.LedgerBooking(
+            kodebooking=code,
+            naturalKey=booking_key,
+            kodedokter=1,
+            angkaantrean=1,
+            status=status,
+            idempotencyKey=idem,
+            replays=0,
+            createdAt="2019-03-25T08:00:00Z",
+            cancelledAt=None,
+        )
+
+    payload = app_ledger.Ledger(
+        service="patient-app",
+        counts=app_ledger.LedgerCounts(
+            bookings=3, activeBookings=2, cancelledBookings=1, declarations=1
+        ),
+        bookings=[
+            booking("B1", BOOKED, "k1"),
+            booking("B2", BOOKED, None),
+            booking("B3", CANCELLED, None),
+        ],
+        declarations=[
+            app_ledger.LedgerDeclaration(
+                nomorResi="R1",
+                naturalKey=declaration_key,
+                accountNik="3201",
+                idempotencyKey=None,
+                replays=1,
+                createdAt="2020-12-19T06:00:00Z",
+            )
+        ],
+        duplicates=app_ledger.Duplicates(
+            bookings=[
+                app_ledger.BookingDuplicate(
+                    naturalKey=booking_key, count=2, kodebooking=["B1", "B2"]
+                )
+            ],
+            declarations=[],
+        ),
+    ).model_dump(mode="json")
+    ledger = parse_ledger(payload)
+    kinds = [(r.kind, r.id, r.active) for r in ledger.records]
+    assert kinds == [
+        (RecordKind.BOOKING, "B1", True),
+        (RecordKind.BOOKING, "B2", True),
+        (RecordKind.BOOKING, "B3", False),
+        (RecordKind.SUBMISSION, "R1", True),
+    ]
+    groups = ledger.duplicates()
+    assert [(g.kind, g.ids) for g in groups] == [(RecordKind.BOOKING, ("B1", "B2"))]
+    # a load script may say "tanggal" and "ga 410"; the ledger says tanggalperiksa and GA410
+    told = [
+        Accepted(
+            t=1,
+            kind=RecordKind.BOOKING,
+            key={"nik": "3201", "tanggal": "2019-03-25", "kodepoli": "INT"},
+        ),
+        Accepted(
+            t=2,
+            kind=RecordKind.SUBMISSION,
+            key={"nik": "3201", "tanggal_perjalanan": "2020-12-19", "nomorPenerbangan": "ga 410"},
+        ),
+    ]
+    assert nothing_lost(NothingLostCheck(), run_with(ledger, told)).passed

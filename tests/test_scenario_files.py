@@ -1,0 +1,265 @@
+"""Scenario and client files: valid ones load, invalid ones give exit 2 with file, line and field.
+
+The CLI is exercised as users run it: the installed `harness` console script, in a subprocess.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from harness.client import ClientDefinition, load_client
+from harness.durations import format_duration, parse_clock, parse_duration
+from harness.errors import UnsafeTargetError
+from harness.faults import DownFault, MaintenanceFault
+from harness.scenario import build_schedule, load_scenario
+from harness.scenario.model import Scenario
+from harness.yamlmodel import InvalidFileError
+
+ROOT = Path(__file__).resolve().parents[1]
+HARNESS = Path(sys.executable).with_name("harness")
+OUTAGE = ROOT / "scenarios" / "bpjs-outage.yaml"
+
+MINIMAL = """\
+name: tiny
+title: A tiny scenario
+stack: {services: [bpjs, erm]}
+load:
+  users: {FrontDeskStaff: 2}
+  duration: 60s
+timeline:
+  - at: 10s
+    for: 20s
+    target: bpjs
+    fault: {kind: latency, latency: 300, jitter: 50}
+checks:
+  served_rate: {during: 0.9}
+  no_duplicates: true
+"""
+
+
+def harness(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(HARNESS), *args], capture_output=True, text=True, timeout=60, cwd=ROOT, check=False
+    )
+
+
+def write(tmp_path: Path, text: str, name: str = "scenario.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+# --- durations -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("500ms", 0.5), ("30s", 30), ("4h", 14_400), ("1h30m", 5_400), (90, 90), ("2.5s", 2.5)],
+)
+def test_durations_parse(text: str | int, seconds: float) -> None:
+    assert parse_duration(text) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("text", ["10x", "30m1h", "-5s", "", True, "1h 1h"])
+def test_bad_durations_are_rejected(text: str | bool) -> None:
+    with pytest.raises(ValueError, match=r"duration|largest"):
+        parse_duration(text)
+
+
+def test_clock_and_format() -> None:
+    assert parse_clock("08:05").seconds_since_midnight == 8 * 3600 + 300
+    assert format_duration(5400) == "1h30m"
+    assert format_duration(0.25) == "250ms"
+
+
+# --- valid files ---------------------------------------------------------------------------------
+
+
+def test_the_bpjs_outage_scenario_loads_and_runs_in_under_two_minutes() -> None:
+    loaded = load_scenario(OUTAGE)
+    scenario = loaded.scenario
+    assert scenario.incident == 5
+    assert [type(step.fault) for step in scenario.timeline.steps] == [MaintenanceFault, DownFault]
+    schedule = build_schedule(scenario)
+    assert schedule.total < 120
+    maintenance, down = schedule.steps
+    # 08:05 and 10:00 on a timeline starting 07:30, compressed 225x
+    assert maintenance.incident_start == 35 * 60
+    assert maintenance.start == pytest.approx(35 * 60 / 225)
+    assert down.incident_start == 150 * 60
+    assert maintenance.end == down.end == pytest.approx((4 * 3600 + 40 * 60) / 225)
+    assert isinstance(maintenance.fault, MaintenanceFault)
+    admin = maintenance.fault.admin_request()
+    assert admin.route == "/vclaim-rest/Peserta/*"
+    assert admin.params["retry_after"] == 1800
+
+
+def test_time_scale_override_and_incident_time(tmp_path: Path) -> None:
+    scenario = load_scenario(write(tmp_path, MINIMAL)).scenario
+    assert build_schedule(scenario).load_duration == 60
+    fast = build_schedule(scenario, time_scale=10)
+    assert fast.load_duration == 6
+    assert (fast.steps[0].start, fast.steps[0].end) == (1.0, 3.0)
+
+
+def test_a_scenario_round_trips_through_json(tmp_path: Path) -> None:
+    scenario = load_scenario(OUTAGE).scenario
+    again = Scenario.model_validate_json(scenario.model_dump_json(by_alias=True))
+    assert again == scenario
+
+
+def test_cli_validate_accepts_the_library() -> None:
+    done = harness("validate", "scenarios")
+    assert done.returncode == 0, done.stderr
+    assert "bpjs-outage" in done.stdout
+
+
+def test_cli_list_shows_incident_title_and_run_time() -> None:
+    done = harness("list", "scenarios")
+    assert done.returncode == 0, done.stderr
+    row = next(line for line in done.stdout.splitlines() if line.startswith("bpjs-outage"))
+    assert " 5 " in row
+    assert "1m44s" in row
+    assert "5h15m" in row
+    slower = harness("list", "scenarios", "--time-scale", "10")
+    assert "31m50s" in slower.stdout  # 5s + 5h15m/10 (31m30s) + 5s + 10s
+
+
+# --- invalid files -------------------------------------------------------------------------------
+
+
+def assert_usage_error(done: subprocess.CompletedProcess[str], *expected: str) -> None:
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr
+    for text in expected:
+        assert text in done.stderr, done.stderr
+
+
+def test_unknown_key_names_line_field_and_hint(tmp_path: Path) -> None:
+    path = write(tmp_path, MINIMAL.replace("jitter: 50", "jiter: 50"))
+    done = harness("validate", str(path))
+    assert_usage_error(
+        done, f"{path}:11:", "timeline[0].fault.jiter", "did you mean 'jitter'?", "allowed:"
+    )
+
+
+def test_bad_values_are_each_reported_on_their_line(tmp_path: Path) -> None:
+    text = (
+        MINIMAL.replace("duration: 60s", "duration: 60x")
+        .replace("services: [bpjs, erm]", "services: [bpjs, ermm]")
+        .replace("kind: latency", "kind: latnecy")
+    )
+    done = harness("validate", str(write(tmp_path, text)))
+    assert_usage_error(
+        done,
+        "scenario.yaml:3:", "stack.services[1]", "did you mean 'erm'?",
+        "scenario.yaml:6:", "load.duration", "not a duration",
+        "scenario.yaml:11:", "timeline[0].fault.kind", "did you mean 'latency'?",
+    )  # fmt: skip
+    assert len(done.stderr.strip().splitlines()) == 3
+
+
+def test_cross_field_rules_point_at_the_step(tmp_path: Path) -> None:
+    text = MINIMAL.replace("target: bpjs", "target: patient-app").replace("at: 10s", "at: 08:05")
+    done = harness("validate", str(write(tmp_path, text)))
+    assert_usage_error(
+        done,
+        "scenario.yaml:8:", "timeline[0].at", "timeline.starts_at",
+        "scenario.yaml:10:", "timeline[0].target", "not in stack.services",
+    )  # fmt: skip
+
+
+def test_overlapping_toxics_of_one_kind_are_rejected(tmp_path: Path) -> None:
+    text = MINIMAL.replace(
+        "checks:",
+        "  - {at: 20s, for: 5s, target: bpjs, fault: {kind: latency, latency: 100}}\nchecks:",
+    )
+    done = harness("validate", str(write(tmp_path, text)))
+    assert_usage_error(done, "scenario.yaml:12:", "timeline[1].at", "overlaps step 0")
+
+
+def test_yaml_syntax_and_duplicate_keys(tmp_path: Path) -> None:
+    broken = harness("validate", str(write(tmp_path, "name: [unclosed\n", "a.yaml")))
+    assert_usage_error(broken, "a.yaml:", "not valid YAML")
+    twice = harness("validate", str(write(tmp_path, MINIMAL + "name: again\n", "b.yaml")))
+    assert_usage_error(twice, "b.yaml:", "appears twice")
+
+
+def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
+    assert_usage_error(harness("validate", str(tmp_path / "nope.yaml")), "no such file")
+
+
+def test_list_reports_invalid_files_but_lists_the_rest(tmp_path: Path) -> None:
+    write(tmp_path, MINIMAL, "good.yaml")
+    write(tmp_path, MINIMAL.replace("title:", "titel:"), "bad.yaml")
+    done = harness("list", str(tmp_path))
+    assert_usage_error(done, "bad.yaml:2:", "unknown key 'titel'", "did you mean 'title'?")
+    assert "tiny" in done.stdout
+
+
+# --- client files --------------------------------------------------------------------------------
+
+CLIENT = """\
+name: resilient
+command: python -m examples.resilient --port {port}
+env:
+  BPJS_BASE_URL: "{bpjs_url}/vclaim-rest"
+  ERM_URL: "{erm_url}"
+readiness: {path: /health, timeout: 20s}
+degraded_marker: {header: X-Served-From, value: cache}
+"""
+
+
+def test_client_file_loads_and_renders(tmp_path: Path) -> None:
+    client = load_client(write(tmp_path, CLIENT, "client.yaml"))
+    assert client.command == ("python", "-m", "examples.resilient", "--port", "{port}")
+    assert client.readiness.timeout == 20
+    marker = client.degraded_marker
+    assert marker is not None
+    assert marker.matches({"x-served-from": "cache"}, None)
+    assert not marker.matches({"x-served-from": "live"}, None)
+
+
+def test_client_file_errors_name_the_placeholder(tmp_path: Path) -> None:
+    path = write(tmp_path, CLIENT.replace("{erm_url}", "{erm_ur}"), "client.yaml")
+    with pytest.raises(
+        InvalidFileError, match=r"client.yaml:5:.*env.ERM_URL.*did you mean \{erm_url\}"
+    ):
+        load_client(path)
+
+
+def test_non_loopback_client_is_refused_unless_allowed(tmp_path: Path) -> None:
+    text = "name: remote\nbase_url: http://10.1.2.3:8080\n"
+    path = write(tmp_path, text, "client.yaml")
+    done = harness("validate", "--client", str(path), "scenarios")
+    assert_usage_error(done, "client.yaml:2:", "base_url", "refusing to touch '10.1.2.3'")
+    assert load_client(path, allowed_hosts=("10.1.2.3",)).name == "remote"
+    assert ClientDefinition(name="x", base_url="http://127.0.0.1:9000").target_issues() == []
+    with pytest.raises(UnsafeTargetError):
+        raise UnsafeTargetError(
+            ClientDefinition(name="x", base_url="http://example.org").target_issues()[0].message
+        )
+
+
+def test_scenario_names_a_client_file_and_override_wins(tmp_path: Path) -> None:
+    write(tmp_path, CLIENT, "client.yaml")
+    other = write(tmp_path, CLIENT.replace("name: resilient", "name: naive"), "naive.yaml")
+    path = write(tmp_path, MINIMAL + "client: client.yaml\n")
+    assert load_scenario(path).client is not None
+    assert load_scenario(path).client.name == "resilient"  # type: ignore[union-attr]
+    assert load_scenario(path, client_override=other).client.name == "naive"  # type: ignore[union-attr]
+    missing = write(tmp_path, MINIMAL + "client: gone.yaml\n", "missing.yaml")
+    assert_usage_error(harness("validate", str(missing)), "gone.yaml", "no such file")
+
+
+def test_inline_client_errors_carry_the_scenario_line(tmp_path: Path) -> None:
+    text = MINIMAL + "client:\n  name: inline\n  base_url: http://127.0.0.1:9000\n  readines: {}\n"
+    assert_usage_error(
+        harness("validate", str(write(tmp_path, text))),
+        "scenario.yaml:18:", "client.readines", "did you mean 'readiness'?",
+    )  # fmt: skip
