@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install toxiproxy check lint format test demo bench clean
+.PHONY: install toxiproxy check lint format test demo demo-bpjs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,10 @@ check: lint
 test: check toxiproxy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-demo: install
+demo: install toxiproxy
+	$(BIN)/python -m examples.demo_incident
+
+demo-bpjs: install
 	$(BIN)/python -m examples.demo_bpjs
 
 bench: install toxiproxy

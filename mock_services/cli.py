@@ -65,8 +65,12 @@ def build_parser(services: dict[str, ServiceDefinition]) -> argparse.ArgumentPar
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    services = _available()
-    args = build_parser(services).parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    # Starting one service imports only that one: a broken sibling cannot stop it.
+    services = (
+        {words[0]: load_service(words[0])} if words and words[0] in SERVICES else _available()
+    )
+    args = build_parser(services).parse_args(words)
     if args.command == "dataset":
         text = json.dumps(dataset.generate(args.seed, args.patients).to_json(), indent=1)
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -11,6 +12,10 @@ import pytest
 
 from harness.net import free_port
 from harness.process import ManagedProcess, ProcessSpec, Supervisor, http_ready
+from harness.toxiproxy.adapter import ToxiproxyClient
+from harness.toxiproxy.install import Provision
+from harness.toxiproxy.install import install as install_toxiproxy
+from harness.toxiproxy.server import toxiproxy_server
 
 
 @dataclass(frozen=True)
@@ -61,3 +66,44 @@ def start_mock(supervisor: Supervisor) -> StartMock:
         return RunningMock(name=service, port=port, process=proc, db=db)
 
     return start
+
+
+# -- toxiproxy (issue 4) ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def toxiproxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ToxiproxyClient]:
+    """The real toxiproxy server for the session, cleared at start and stopped at the end.
+
+    Provided by the same code as `harness toxiproxy install` (what `make toxiproxy` and CI run;
+    quick when it is installed already), started on a free loopback port, or TOXIPROXY_URL.
+    """
+    provision = install_toxiproxy()
+    state_dir = tmp_path_factory.mktemp("toxiproxy")
+    with toxiproxy_server(port=free_port(), state_dir=state_dir, provision=provision) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def toxiproxy_binary() -> Provision:
+    """A toxiproxy-server binary tests may start themselves, even when TOXIPROXY_URL is set."""
+    env = {key: value for key, value in os.environ.items() if key != "TOXIPROXY_URL"}
+    return install_toxiproxy(env=env)
+
+
+@pytest.fixture(scope="session")
+def upstream_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A tiny real HTTP upstream (tests/upstream_app.py under uvicorn) for the proxy tests."""
+    port = free_port()
+    spec = ProcessSpec(
+        name=f"upstream-{port}",
+        argv=[
+            *(sys.executable, "-m", "uvicorn", "tests.upstream_app:app"),
+            *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
+        ],
+        cwd=Path(__file__).resolve().parents[1],
+        ready=http_ready(f"http://127.0.0.1:{port}/hello"),
+    )
+    with Supervisor(log_dir=tmp_path_factory.mktemp("upstream")) as sup:
+        sup.start(spec)
+        yield f"http://127.0.0.1:{port}"

@@ -29,7 +29,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ADMIN_PREFIX = "/__admin"
@@ -130,9 +139,25 @@ class FaultSpec(BaseModel):
     probability: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
     params: dict[str, Any] = Field(default_factory=dict)
 
+    @field_validator("methods")
+    @classmethod
+    def _upper_methods(cls, methods: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        # Request methods arrive upper-case; a lower-case "get" would otherwise never match.
+        return None if methods is None else tuple(m.upper() for m in methods)
+
     @model_validator(mode="after")
     def _check(self) -> FaultSpec:
-        PARAMS_BY_KIND[self.kind].model_validate(self.params)
+        try:
+            PARAMS_BY_KIND[self.kind].model_validate(self.params)
+        except ValidationError as exc:
+            # One line naming the kind and the param, not pydantic's multi-line report.
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "params"
+            raise PydanticCustomError(
+                "fault_params",
+                "params of {kind}: {where}: {msg}",
+                {"kind": self.kind.value, "where": where, "msg": first["msg"]},
+            ) from None
         if self.route.startswith(ADMIN_PREFIX):
             raise ValueError(f"route {self.route!r} is the admin API, which is never faulted")
         return self
@@ -360,10 +385,26 @@ async def _send_simple(
     await send({"type": "http.response.body", "body": body})
 
 
-def _route_key(scope: Scope) -> str:
-    route = scope.get("route")
-    template = getattr(route, "path", None) or scope["path"]
-    return f"{scope['method']} {template}"
+class _RouteTemplates:
+    """Names requests the router never saw (a fault answered first) by their route template, so
+    faulted and served requests count under the same key. Built once, from the app's OpenAPI
+    paths (public API; FastAPI's own route objects differ between versions); a path matching no
+    template counts under itself."""
+
+    def __init__(self) -> None:
+        self._compiled: list[tuple[re.Pattern[str], str]] | None = None
+
+    def key(self, scope: Scope) -> str:
+        template = getattr(scope.get("route"), "path", None) or self._template(scope)
+        return f"{scope['method']} {template}"
+
+    def _template(self, scope: Scope) -> str:
+        if self._compiled is None:
+            openapi = getattr(scope.get("app"), "openapi", None)
+            paths: dict[str, Any] = openapi().get("paths", {}) if callable(openapi) else {}
+            self._compiled = [(compile_path(template)[0], template) for template in paths]
+        path = str(scope["path"])
+        return next((t for regex, t in self._compiled if regex.match(path)), path)
 
 
 class FaultMiddleware:
@@ -373,6 +414,7 @@ class FaultMiddleware:
         self.app = app
         self.board = board
         self.render_error = render_error
+        self._templates = _RouteTemplates()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
@@ -384,7 +426,7 @@ class FaultMiddleware:
             else:
                 await self._faulted(scope, receive, send)
         finally:
-            self.board.requests[_route_key(scope)] += 1
+            self.board.requests[self._templates.key(scope)] += 1
 
     async def _faulted(self, scope: Scope, receive: Receive, send: Send) -> None:
         fired = self.board.choose(scope["method"], scope["path"])

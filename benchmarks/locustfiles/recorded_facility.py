@@ -1,0 +1,18 @@
+"""The same user as plain_facility.py on HarnessUser: every request recorded per second.
+
+Needs HARNESS_LOAD_CONFIG (a LoadConfig JSON), which benchmarks/scenario_engine.py writes.
+"""
+
+from __future__ import annotations
+
+from locust import constant, task
+
+from harness.load.users import HarnessUser
+
+
+class RecordedFacility(HarnessUser):
+    wait_time = constant(0)
+
+    @task
+    def facility(self) -> None:
+        self.call("GET", "/api/v1/facility", name="/api/v1/facility", timeout=10)

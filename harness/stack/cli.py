@@ -1,0 +1,352 @@
+"""By-hand commands to reproduce an incident on a laptop: up, status, inject, heal, down.
+
+    harness up                                  # toxiproxy + 3 mocks + 3 proxies; Ctrl-C stops
+    harness status [--json]
+    harness inject bpjs down --for 30s          # network fault (toxiproxy)
+    harness inject erm http_error status=503    # app fault (the mock's admin API)
+    harness heal [service]
+    harness down
+
+Exit codes: 0 ok, 2 usage (unknown service, fault or attribute), 3 infrastructure (no stack,
+a busy port, a process that died), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+
+from pydantic import BaseModel, ConfigDict
+
+from harness import paths
+from harness.durations import format_duration, parse_duration
+from harness.errors import ExitCode, ProcessStartError, UsageError
+from harness.process import Supervisor, wait_until
+from harness.scenario.types import ServiceName
+from harness.stack import state
+from harness.stack.admin import ActiveAppFault, MockAdmin
+from harness.stack.apply import StackFaults
+from harness.stack.topology import (
+    DEFAULT_MOCK_PORTS,
+    DEFAULT_PROXY_PORTS,
+    DEFAULT_SEED,
+    ServicePorts,
+    Topology,
+    service_name,
+    start_stack,
+)
+from harness.stack.words import fault_names, parse_fault
+from harness.toxiproxy.adapter import DEFAULT_API_PORT, ProxyState, ToxiproxyClient
+from harness.toxiproxy.install import install, locate
+
+
+def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    ports = ", ".join(f"{s}={DEFAULT_MOCK_PORTS[s]}:{DEFAULT_PROXY_PORTS[s]}" for s in ServiceName)
+    up = subcommands.add_parser(
+        "up",
+        help="start toxiproxy, the mocks and one proxy per mock; runs until Ctrl-C or `down`",
+        description=(
+            f"Start toxiproxy (API on 127.0.0.1:{DEFAULT_API_PORT}), the mocks and one proxy "
+            f"per mock (default ports SERVICE=MOCK:PROXY: {ports}). Clients use the proxy URLs."
+        ),
+    )
+    up.add_argument("--seed", type=int, default=DEFAULT_SEED, help="dataset seed (default 1)")
+    up.add_argument("--toxiproxy-port", type=int, default=DEFAULT_API_PORT, metavar="PORT")
+    up.add_argument(
+        "--port",
+        action="append",
+        default=[],
+        metavar="SERVICE=MOCK:PROXY",
+        help="ports of one service, e.g. bpjs=19101:19201 (repeatable)",
+    )
+    up.add_argument(
+        "--services",
+        default=",".join(ServiceName),
+        help="comma list of the mocks to start (default: all)",
+    )
+    up.add_argument("--db-dir", type=Path, default=None, help="SQLite files (default .state/db)")
+    up.add_argument("--for", dest="duration", default=None, help="stop by itself after e.g. 10m")
+    up.set_defaults(handler=_up)
+
+    status = subcommands.add_parser("status", help="proxies, network faults and app faults")
+    status.add_argument("--json", action="store_true", help="print it as JSON")
+    status.set_defaults(handler=_status)
+
+    inject = subcommands.add_parser(
+        "inject",
+        help="apply a network or app fault to a service of the running stack",
+        description=f"Faults: {fault_names()}.",
+    )
+    inject.add_argument("service", help=", ".join(ServiceName))
+    inject.add_argument("fault", help="a fault kind, e.g. latency, down, http_error")
+    inject.add_argument("attributes", nargs="*", metavar="key=value", help="e.g. latency=300")
+    inject.add_argument(
+        "--for", dest="duration", default=None, help="remove it after e.g. 30s (waits)"
+    )
+    inject.set_defaults(handler=_inject)
+
+    heal = subcommands.add_parser("heal", help="remove every fault (of one service)")
+    heal.add_argument("service", nargs="?", default=None, help=", ".join(ServiceName))
+    heal.set_defaults(handler=_heal)
+
+    down = subcommands.add_parser("down", help="stop the stack that `harness up` started")
+    down.add_argument("--timeout", type=float, default=30.0, help="seconds to wait (default 30)")
+    down.set_defaults(handler=_down)
+
+
+# -- up ---------------------------------------------------------------------------------------
+
+
+def _topology(args: argparse.Namespace, state_dir: Path) -> Topology:
+    wanted = [service_name(raw.strip()) for raw in args.services.split(",") if raw.strip()]
+    chosen = {s: (DEFAULT_MOCK_PORTS[s], DEFAULT_PROXY_PORTS[s]) for s in wanted}
+    for spec in args.port:
+        name, sep, pair = spec.partition("=")
+        mock, colon, proxy = pair.partition(":")
+        if not (sep and colon and mock.isdigit() and proxy.isdigit()):
+            raise UsageError(
+                f"--port {spec!r}: write SERVICE=MOCK_PORT:PROXY_PORT, e.g. bpjs=19101:19201"
+            )
+        service = service_name(name)
+        if service not in chosen:
+            raise UsageError(f"--port {spec!r}: {service} is not among --services")
+        chosen[service] = (int(mock), int(proxy))
+    return Topology(
+        toxiproxy_port=args.toxiproxy_port,
+        services=tuple(
+            ServicePorts(service=s, mock_port=m, proxy_port=p) for s, (m, p) in chosen.items()
+        ),
+        seed=args.seed,
+        db_dir=args.db_dir or state_dir / "db",
+    )
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP set `stop` instead of killing us, so teardown always runs."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    wanted = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, handler) for sig in wanted}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _up(args: argparse.Namespace) -> int:
+    state_dir = paths.state_dir()
+    topology = _topology(args, state_dir)
+    duration = _duration(args.duration)
+    existing = state.read(state_dir)
+    if existing is not None and existing.owner_alive():
+        raise ProcessStartError(
+            f"a stack is already up (`harness up`, pid {existing.owner_pid}); stop it with "
+            "`harness down` first"
+        )
+    state.remove(state_dir)  # the Supervisor below reaps what a dead owner left running
+    if locate() is None:
+        print("harness: providing toxiproxy first (`harness toxiproxy install`)...", flush=True)
+    provision = install()
+    stop = threading.Event()
+    log_dir = state_dir / "logs"
+    with (
+        _stop_on_signals(stop),
+        Supervisor(log_dir=log_dir, state_file=state_dir / state.PIDS_FILE) as supervisor,
+        start_stack(supervisor, topology, provision=provision) as toxiproxy,
+    ):
+        info = state.StackInfo.of(topology, toxiproxy_url=toxiproxy.url, log_dir=log_dir)
+        _print_urls(info, toxiproxy.version())
+        try:
+            state.write(state_dir, info)  # last: other commands take it as "the stack is ready"
+            _run_until_stopped(supervisor, stop, duration=duration)
+        finally:
+            state.remove(state_dir)
+            if provision.url is not None:  # not ours: leave it as clean as we found it
+                toxiproxy.clear()
+    print("harness: stack stopped", flush=True)
+    return int(ExitCode.OK)
+
+
+def _print_urls(info: state.StackInfo, version: str) -> None:
+    print(f"harness: stack up (seed {info.seed}); point your client at the proxy URLs:")
+    for s in info.services:
+        print(f"  {s.name:<12} {s.proxy_url}   (direct, never faulted: {s.direct_url})")
+    print(f"toxiproxy {version} API: {info.toxiproxy_url}; logs in {info.log_dir}")
+    print("faults: `harness inject bpjs down --for 30s`, `harness status`, `harness heal`")
+    print("stop with Ctrl-C or `harness down`", flush=True)
+
+
+def _run_until_stopped(
+    supervisor: Supervisor, stop: threading.Event, *, duration: float | None
+) -> None:
+    deadline = None if duration is None else time.monotonic() + duration
+    while not stop.wait(0.5):
+        for proc in supervisor.processes:
+            if not proc.alive():
+                raise ProcessStartError(
+                    f"{proc.name} exited with code {proc.popen.returncode} while the stack was "
+                    f"up; stopping the stack. Its last output:\n{proc.output_tail()}"
+                )
+        if deadline is not None and time.monotonic() >= deadline:
+            return
+
+
+# -- status -----------------------------------------------------------------------------------
+
+
+class ServiceStatus(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: ServiceName
+    proxy_url: str
+    direct_url: str
+    app_faults: tuple[ActiveAppFault, ...]
+
+
+class StackStatus(BaseModel):
+    """What `harness status --json` prints."""
+
+    model_config = ConfigDict(frozen=True)
+
+    owner_pid: int
+    seed: int
+    toxiproxy_url: str
+    toxiproxy_version: str
+    proxies: tuple[ProxyState, ...]
+    services: tuple[ServiceStatus, ...]
+
+
+def stack_status(info: state.StackInfo) -> StackStatus:
+    with ToxiproxyClient(info.toxiproxy_url) as toxiproxy:
+        version, proxies = toxiproxy.version(), toxiproxy.proxies()
+    services = []
+    for s in info.services:
+        with MockAdmin(str(s.name), s.direct_url) as admin:
+            services.append(
+                ServiceStatus(
+                    name=s.name,
+                    proxy_url=s.proxy_url,
+                    direct_url=s.direct_url,
+                    app_faults=admin.faults(),
+                )
+            )
+    return StackStatus(
+        owner_pid=info.owner_pid,
+        seed=info.seed,
+        toxiproxy_url=info.toxiproxy_url,
+        toxiproxy_version=version,
+        proxies=proxies,
+        services=tuple(services),
+    )
+
+
+def _status(args: argparse.Namespace) -> int:
+    status = stack_status(state.require_running(paths.state_dir()))
+    if args.json:
+        print(status.model_dump_json(indent=2))
+        return int(ExitCode.OK)
+    print(
+        f"stack of `harness up` pid {status.owner_pid}, seed {status.seed}; toxiproxy "
+        f"{status.toxiproxy_version} at {status.toxiproxy_url}"
+    )
+    proxies = {p.name: p for p in status.proxies}
+    for s in status.services:
+        proxy = proxies.get(str(s.name))
+        if proxy is None:
+            print(f"{s.name:<12} proxy missing in toxiproxy (restart with `harness down` + `up`)")
+            continue
+        state_word = "up" if proxy.enabled else "DOWN (connections refused)"
+        print(f"{s.name:<12} {proxy.url} -> {proxy.upstream}  {state_word}")
+        for toxic in proxy.toxics:
+            attrs = " ".join(f"{k}={v}" for k, v in toxic.attributes.items())
+            share = "" if toxic.toxicity == 1.0 else f", toxicity={toxic.toxicity:g}"
+            print(f"  network: {toxic.type} {attrs} ({toxic.stream}{share})")
+        for fault in s.app_faults:
+            print(f"  app:     [{fault.id}] {fault.describe()}")
+        if not proxy.toxics and not s.app_faults and proxy.enabled:
+            print("  no faults")
+    return int(ExitCode.OK)
+
+
+# -- inject, heal, down -----------------------------------------------------------------------
+
+
+def _duration(raw: str | None) -> float | None:
+    if raw is None:
+        return None
+    try:
+        return parse_duration(raw)
+    except ValueError as exc:
+        raise UsageError(f"--for {raw!r}: {exc}") from None
+
+
+def _inject(args: argparse.Namespace) -> int:
+    service = service_name(args.service)
+    fault = parse_fault(args.fault, args.attributes)
+    duration = _duration(args.duration)
+    info = state.require_running(paths.state_dir())
+    info.service(service)
+    with ToxiproxyClient(info.toxiproxy_url) as toxiproxy:
+        faults = StackFaults(toxiproxy, admin_urls={s.name: s.direct_url for s in info.services})
+        applied = faults.apply(service, fault, replace=True)
+        verb = "updated" if applied.replaced else "injected"
+        print(f"harness: {verb} {applied.describe()}", flush=True)
+        if duration is None:
+            print(f"harness: it stays until `harness heal {service}`")
+            return int(ExitCode.OK)
+        stop = threading.Event()
+        with _stop_on_signals(stop):
+            print(f"harness: removing it in {format_duration(duration)} (Ctrl-C: now)", flush=True)
+            interrupted = stop.wait(duration)
+            faults.remove(applied)
+        print(f"harness: removed {applied.describe()}")
+    return int(ExitCode.INTERRUPTED if interrupted else ExitCode.OK)
+
+
+def _heal(args: argparse.Namespace) -> int:
+    info = state.require_running(paths.state_dir())
+    names = [info.service(args.service).name] if args.service else [s.name for s in info.services]
+    with ToxiproxyClient(info.toxiproxy_url) as toxiproxy:
+        faults = StackFaults(toxiproxy, admin_urls={s.name: s.direct_url for s in info.services})
+        for name in names:
+            healed = faults.heal(name)
+            print(f"harness: healed {name}: {'; '.join(healed) if healed else 'no faults'}")
+    return int(ExitCode.OK)
+
+
+def _down(args: argparse.Namespace) -> int:
+    state_dir = paths.state_dir()
+    info = state.read(state_dir)
+    if info is not None and info.owner_alive():
+        os.kill(info.owner_pid, signal.SIGTERM)  # its own teardown stops everything it started
+        try:
+            wait_until(
+                lambda: not info.owner_alive(),
+                timeout=args.timeout,
+                what=f"`harness up` (pid {info.owner_pid}) to stop",
+            )
+        except TimeoutError:
+            os.kill(info.owner_pid, signal.SIGKILL)
+            stopped = state.reap_leftovers(state_dir)
+            left = ", ".join(stopped) or "nothing else"
+            print(f"harness: `harness up` did not stop in {args.timeout:g}s; killed it and {left}")
+            return int(ExitCode.OK)
+        print(f"harness: stack stopped (`harness up` pid {info.owner_pid})")
+        return int(ExitCode.OK)
+    stopped = state.reap_leftovers(state_dir)
+    if info is None and not stopped:
+        print("harness: no stack is up")
+    else:
+        print(f"harness: the stack's owner was gone; stopped: {', '.join(stopped) or 'nothing'}")
+    return int(ExitCode.OK)

@@ -1,0 +1,157 @@
+"""The stack: toxiproxy, the three mocks, and one proxy per mock, on documented loopback ports.
+
+    client under test --> 127.0.0.1:18201 (proxy "bpjs")        --> 127.0.0.1:18101 (BPJS mock)
+                      --> 127.0.0.1:18202 (proxy "erm")         --> 127.0.0.1:18102 (ERM mock)
+                      --> 127.0.0.1:18203 (proxy "patient-app") --> 127.0.0.1:18103 (patient app)
+    toxiproxy API on 127.0.0.1:8474 (toxiproxy's own default)
+
+A client talks to the proxy ports; the harness faults the network in toxiproxy and the apps
+through each mock's admin API on its direct port. The 18xxx ranges keep clear of the usual
+development ports (8000, 8080, 8081, 9000) and of the ephemeral range where free_port() draws.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+from harness.errors import PortBusyError, UsageError
+from harness.net import LOOPBACK_HOST, port_is_free
+from harness.process import ProcessSpec, Supervisor, http_ready
+from harness.scenario.types import ServiceName
+from harness.toxiproxy.adapter import DEFAULT_API_PORT, ToxiproxyClient
+from harness.toxiproxy.install import Provision
+from harness.toxiproxy.server import start_or_connect
+
+DEFAULT_SEED: Final = 1
+DEFAULT_MOCK_PORTS: Final[Mapping[ServiceName, int]] = {
+    ServiceName.BPJS: 18101,
+    ServiceName.ERM: 18102,
+    ServiceName.PATIENT_APP: 18103,
+}
+DEFAULT_PROXY_PORTS: Final[Mapping[ServiceName, int]] = {
+    ServiceName.BPJS: 18201,
+    ServiceName.ERM: 18202,
+    ServiceName.PATIENT_APP: 18203,
+}
+
+
+def service_name(raw: str) -> ServiceName:
+    """The service called `raw`, or a usage error listing the services there are."""
+    try:
+        return ServiceName(raw)
+    except ValueError:
+        names = ", ".join(s.value for s in ServiceName)
+        raise UsageError(f"unknown service {raw!r}; choose one of: {names}") from None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServicePorts:
+    """Where one mock listens (direct) and where its proxy listens (what clients use)."""
+
+    service: ServiceName
+    mock_port: int
+    proxy_port: int
+
+    @property
+    def direct_url(self) -> str:
+        return f"http://{LOOPBACK_HOST}:{self.mock_port}"
+
+    @property
+    def proxy_url(self) -> str:
+        return f"http://{LOOPBACK_HOST}:{self.proxy_port}"
+
+
+def _default_services() -> tuple[ServicePorts, ...]:
+    return tuple(
+        ServicePorts(service=s, mock_port=DEFAULT_MOCK_PORTS[s], proxy_port=DEFAULT_PROXY_PORTS[s])
+        for s in ServiceName
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Topology:
+    """What `harness up` starts: which mocks, on which ports, with which seed."""
+
+    toxiproxy_port: int = DEFAULT_API_PORT
+    services: tuple[ServicePorts, ...] = field(default_factory=_default_services)
+    seed: int = DEFAULT_SEED
+    db_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        names = [s.service for s in self.services]
+        if not names:
+            raise UsageError("the stack needs at least one service")
+        if len(set(names)) != len(names):
+            raise UsageError(f"a service is listed twice: {', '.join(names)}")
+        ports = [port for port, _ in self.ports()]
+        if len(set(ports)) != len(ports):
+            raise UsageError(f"two parts of the stack share a port: {sorted(ports)}")
+
+    def ports(self) -> list[tuple[int, str]]:
+        """Every port the stack listens on, with what listens there."""
+        found = [(self.toxiproxy_port, "the toxiproxy API")]
+        for s in self.services:
+            found.append((s.mock_port, f"the {s.service} mock"))
+            found.append((s.proxy_port, f"the {s.service} proxy"))
+        return found
+
+    def check_ports_free(self, *, skip: Iterable[int] = ()) -> None:
+        """PortBusyError for the first port already taken, naming what it was meant for."""
+        skipped = set(skip)
+        for port, what in self.ports():
+            if port not in skipped and not port_is_free(port):
+                raise PortBusyError(LOOPBACK_HOST, port, what=what)
+
+    def with_services(self, names: Iterable[ServiceName]) -> Topology:
+        wanted = set(names)
+        return Topology(
+            toxiproxy_port=self.toxiproxy_port,
+            services=tuple(s for s in self.services if s.service in wanted),
+            seed=self.seed,
+            db_dir=self.db_dir,
+        )
+
+
+def mock_spec(ports: ServicePorts, *, seed: int, db_dir: Path | None) -> ProcessSpec:
+    """`python -m mock_services <service>` on its direct port, ready when its health answers."""
+    argv = [sys.executable, "-m", "mock_services", str(ports.service)]
+    argv += ["--host", LOOPBACK_HOST, "--port", str(ports.mock_port), "--seed", str(seed)]
+    if db_dir is not None:
+        argv += ["--db", str(db_dir / f"{ports.service}.db")]
+    return ProcessSpec(
+        name=str(ports.service),
+        argv=argv,
+        ready=http_ready(f"{ports.direct_url}/__admin/health"),
+        ready_timeout=60,
+    )
+
+
+def start_stack(
+    supervisor: Supervisor, topology: Topology, *, provision: Provision
+) -> ToxiproxyClient:
+    """Start toxiproxy, the mocks and their proxies under `supervisor`; return the client.
+
+    Every port is checked first, so a busy one fails fast with its name and nothing started.
+    """
+    running_toxiproxy = provision.url is not None
+    topology.check_ports_free(skip=[topology.toxiproxy_port] if running_toxiproxy else [])
+    if topology.db_dir is not None:
+        topology.db_dir.mkdir(parents=True, exist_ok=True)
+    toxiproxy = start_or_connect(supervisor, port=topology.toxiproxy_port, provision=provision)
+    try:
+        for ports in topology.services:
+            supervisor.start(mock_spec(ports, seed=topology.seed, db_dir=topology.db_dir))
+        for ports in topology.services:
+            toxiproxy.create_proxy(
+                str(ports.service),
+                listen=f"{LOOPBACK_HOST}:{ports.proxy_port}",
+                upstream=f"{LOOPBACK_HOST}:{ports.mock_port}",
+            )
+    except BaseException:
+        toxiproxy.close()
+        raise
+    return toxiproxy

@@ -1,0 +1,197 @@
+"""`harness run` end to end: real toxiproxy, mocks, reference clients and locust.
+
+The two full runs of scenarios/bpjs-outage.yaml take about two minutes each.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from harness.net import free_port
+from harness.process import ProcessSpec, Supervisor, wait_until
+from harness.toxiproxy.install import locate
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = ROOT / "scenarios" / "bpjs-outage.yaml"
+NAIVE = ROOT / "examples" / "clients" / "naive.yaml"
+RESILIENT = ROOT / "examples" / "clients" / "resilient.yaml"
+
+
+def _harness(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 400
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "harness.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env=env,
+        check=False,
+    )
+
+
+def _journal(stdout: str) -> dict[str, object]:
+    line = next(line for line in stdout.splitlines() if line.startswith("journal:"))
+    data: dict[str, object] = json.loads(Path(line.split(":", 1)[1].strip()).read_text())
+    return data
+
+
+def _failed_checks(journal: dict[str, object]) -> set[str]:
+    checks = journal["checks"]
+    assert isinstance(checks, list)
+    return {c["id"] for c in checks if not c["passed"]}
+
+
+def test_bpjs_outage_fails_the_naive_client(tmp_path: Path) -> None:
+    done = _harness("run", str(SCENARIO), "--client", str(NAIVE), "--report-dir", str(tmp_path))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "verdict: FAIL" in done.stdout
+    failed = _failed_checks(_journal(done.stdout))
+    # Incident 5 is about registration stopping while BPJS is down.
+    assert "served_rate.during" in failed
+    assert "served_rate.during" in done.stdout
+    assert (tmp_path / next(p.name for p in tmp_path.iterdir()) / "junit.xml").is_file()
+
+
+def test_bpjs_outage_passes_the_resilient_client(tmp_path: Path) -> None:
+    done = _harness("run", str(SCENARIO), "--client", str(RESILIENT), "--report-dir", str(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    journal = _journal(done.stdout)
+    assert journal["verdict"] == "pass"
+    assert not _failed_checks(journal)
+    integrity = journal["integrity"]
+    assert isinstance(integrity, dict)
+    assert (
+        integrity["accepted"] > 0
+    )  # registrations and bookings were made and all reached the ledgers
+
+
+def test_an_invalid_field_exits_2_with_the_line(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    text = SCENARIO.read_text().replace("spawn_rate: 5", "spawn_rat: 5")
+    broken.write_text(text)
+    line = next(i for i, t in enumerate(text.splitlines(), start=1) if "spawn_rat:" in t)
+    done = _harness("run", str(broken), "--client", str(RESILIENT), "--report-dir", str(tmp_path))
+    assert done.returncode == 2
+    assert f"broken.yaml:{line}:" in done.stderr
+    assert "spawn_rat" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_missing_toxiproxy_exits_3(tmp_path: Path) -> None:
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    path = os.pathsep.join(
+        d
+        for d in os.environ.get("PATH", "").split(os.pathsep)
+        if d and not (Path(d) / "toxiproxy-server").exists()
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("TOXIPROXY_URL", "TOXIPROXY_SERVER")}
+    env |= {"HARNESS_BIN_DIR": str(empty), "PATH": path}
+    done = _harness(
+        "run", str(SCENARIO), "--client", str(RESILIENT), "--report-dir", str(tmp_path), env=env
+    )
+    assert done.returncode == 3
+    assert "toxiproxy" in done.stderr
+    assert "make toxiproxy" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+INTERRUPTED = """
+name: interrupted
+title: Faults on every service, then Ctrl-C
+stack: {{services: [bpjs, erm, patient-app], seed: 1}}
+client: {client}
+load: {{users: {{FrontDeskStaff: 2, AppPatient: 2}}, spawn_rate: 10, duration: 120s}}
+timeline:
+  steps:
+    - {{at: 0s, target: bpjs, fault: {{kind: latency, latency: 50}}}}
+    - {{at: 0s, target: patient-app, fault: {{kind: maintenance, retry_after: 60}}}}
+    - {{at: 0s, target: erm, fault: {{kind: down}}}}
+steady_state:
+  before: {{duration: 2s, min_served_rate: 0.5}}
+  after: {{duration: 1s, min_served_rate: 0.5}}
+drain: 1s
+checks: {{client_alive: true}}
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return (
+        Path(f"/proc/{pid}").exists()
+        and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+    )
+
+
+def test_sigint_mid_run_leaves_no_fault_and_no_process(tmp_path: Path) -> None:
+    provision = locate()
+    assert provision is not None, "run `make toxiproxy` first"
+    assert provision.server is not None, "this test starts its own toxiproxy-server binary"
+    scenario = tmp_path / "interrupted.yaml"
+    scenario.write_text(INTERRUPTED.format(client=RESILIENT))
+    state = tmp_path / "state"
+    port = free_port()
+    with Supervisor(log_dir=tmp_path / "ext") as sup:
+        # An external toxiproxy (TOXIPROXY_URL): the run must leave no proxy or toxic on it.
+        sup.start(
+            ProcessSpec(
+                name="external-toxiproxy",
+                argv=[str(provision.server), "-host", "127.0.0.1", "-port", str(port)],
+                ready=lambda: httpx.get(f"http://127.0.0.1:{port}/version", timeout=1).is_success,
+            )
+        )
+        toxiproxy = f"http://127.0.0.1:{port}"
+        env = os.environ | {"HARNESS_STATE_DIR": str(state), "TOXIPROXY_URL": toxiproxy}
+        run = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "harness.cli",
+                "run",
+                str(scenario),
+                "--report-dir",
+                str(tmp_path / "reports"),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+
+            def faulted() -> bool:
+                proxies = httpx.get(f"{toxiproxy}/proxies", timeout=2).json()
+                erm = proxies.get("erm", {})
+                bpjs = proxies.get("bpjs", {})
+                return erm.get("enabled") is False and bool(bpjs.get("toxics"))
+
+            wait_until(faulted, timeout=90, what="the run's faults to be on")
+            pids_file = next(state.glob("run-*.pids.json"))
+            pids = [int(r["pid"]) for r in json.loads(pids_file.read_text())]
+            assert len(pids) >= 5  # mocks, client, locust (toxiproxy is external here)
+            run.send_signal(signal.SIGINT)
+            out, _ = run.communicate(timeout=60)
+        finally:
+            if run.poll() is None:
+                run.kill()
+                run.wait(timeout=10)
+        assert run.returncode == 130, out
+        assert "Traceback" not in out
+        assert httpx.get(f"{toxiproxy}/proxies", timeout=2).json() == {}
+        wait_until(
+            lambda: not any(_alive(pid) for pid in pids), timeout=10, what="run processes to end"
+        )
+        assert not pids_file.exists()
