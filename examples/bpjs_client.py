@@ -40,7 +40,15 @@ class Credentials:
 
 
 class BpjsProtocolError(Exception):
-    """The answer could not be read as a BPJS envelope (HTML page, bad JSON, undecryptable)."""
+    """The answer could not be read as a BPJS envelope (HTML page, bad JSON, undecryptable).
+
+    `status_code` is the HTTP status of that answer when there was one (a gateway's 503
+    maintenance page tells a client more than "not JSON").
+    """
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
 
 
 def sign(credentials: Credentials, timestamp: str) -> str:
@@ -93,11 +101,16 @@ def read_envelope(credentials: Credentials, timestamp: str, answer: httpx.Respon
     except (ValueError, KeyError, AttributeError, TypeError) as exc:
         snippet = answer.text[:80].replace("\n", " ")
         raise BpjsProtocolError(
-            f"HTTP {answer.status_code} was not a BPJS envelope: {snippet!r}"
+            f"HTTP {answer.status_code} was not a BPJS envelope: {snippet!r}",
+            status_code=answer.status_code,
         ) from exc
     payload = envelope.get("response")
     if isinstance(payload, str) and code == "200":
-        payload = decrypt(credentials, timestamp, payload)
+        try:
+            payload = decrypt(credentials, timestamp, payload)
+        except BpjsProtocolError as exc:
+            exc.status_code = answer.status_code
+            raise
     return BpjsResponse(code, message, payload)
 
 

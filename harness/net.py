@@ -6,6 +6,7 @@ So every host it touches must be in 127.0.0.0/8 (or ::1) unless the user names i
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 from collections.abc import Iterable
@@ -44,6 +45,18 @@ def free_port(host: str = LOOPBACK_HOST) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def free_ports(count: int, host: str = LOOPBACK_HOST) -> list[int]:
+    """`count` distinct ports free right now: all sockets stay bound until all are chosen."""
+    with contextlib.ExitStack() as stack:
+        socks = [
+            stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            for _ in range(count)
+        ]
+        for sock in socks:
+            sock.bind((host, 0))
+        return [int(sock.getsockname()[1]) for sock in socks]
 
 
 def port_is_free(port: int, host: str = LOOPBACK_HOST) -> bool:

@@ -195,3 +195,19 @@ def test_sigint_mid_run_leaves_no_fault_and_no_process(tmp_path: Path) -> None:
             lambda: not any(_alive(pid) for pid in pids), timeout=10, what="run processes to end"
         )
         assert not pids_file.exists()
+
+
+def test_a_client_with_its_own_locustfile(tmp_path: Path) -> None:
+    """The worked example of docs/custom-load.md: a client file naming its own locustfile."""
+    scenario = ROOT / "examples" / "custom_load" / "scenario.yaml"
+    done = _harness("run", str(scenario), "--report-dir", str(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    journal = _journal(done.stdout)
+    timeline = journal["timeline"]
+    assert isinstance(timeline, dict)
+    assert "GET /registrations/{id}" in timeline["requests_by_name"]  # its own users ran
+    integrity = journal["integrity"]
+    assert isinstance(integrity, dict)
+    assert integrity["accepted"]["registration"] > 0
+    assert integrity["ledger_records"]["registration"] >= integrity["accepted"]["registration"]
+    assert integrity["lost"] == 0

@@ -21,7 +21,7 @@ from locust import between, task
 from harness.load.users import HarnessUser, RecordKind
 from mock_services.common.dataset import Patient
 
-BOOKING_WINDOW_DAYS = 60
+BOOKING_WINDOW_DAYS = 90  # the patient-app books from today up to 90 days ahead
 FLIGHTS = ("GA410", "ID6501", "QG812", "JT25", "QZ7510", "IU740")
 AIRPORTS = (("DPS", "CGK"), ("SUB", "CGK"), ("KNO", "CGK"), ("UPG", "CGK"), ("CGK", "DPS"))
 
@@ -125,7 +125,7 @@ def _booking_slots(
     """(date, kodepoli, kodedokter) slots this patient can book, each natural key once."""
     today = dt.date.fromisoformat(user.config.visit_date)
     polis = user.dataset.polyclinics
-    for offset in range(BOOKING_WINDOW_DAYS):
+    for offset in range(BOOKING_WINDOW_DAYS // 2):
         # Patients met again after the list wrapped book on other days: keys never repeat.
         date = today + dt.timedelta(days=offset * 2 + round_ % 2)
         poli = polis[(int(patient.noMR) + offset) % len(polis)]
@@ -152,6 +152,7 @@ class EhacTraveller(HarnessUser):
         origin, destination = AIRPORTS[k % len(AIRPORTS)]
         body = {
             "nik": self.patient.nik,
+            "tglLahir": self.patient.tglLahir,
             "nama": self.patient.nama,
             "nomorPenerbangan": flight,
             "tanggalPerjalanan": date,

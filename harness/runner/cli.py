@@ -8,16 +8,7 @@ from pathlib import Path
 
 from harness.errors import UsageError
 from harness.runner.engine import RunOptions, run_scenario, summary_lines
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text} must be above 0")
-    return value
+from harness.scenario.cli import positive_float
 
 
 def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,7 +23,9 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     parser.add_argument("--client", type=Path, help="client file; overrides the scenario's")
     parser.add_argument("--report-dir", type=Path, default=Path("reports"))
     parser.add_argument(
-        "--time-scale", type=_positive, help="incident seconds per wall second (overrides file)"
+        "--time-scale",
+        type=positive_float,
+        help="incident seconds per wall second (overrides file)",
     )
     parser.add_argument(
         "--workers", type=int, default=0, help="local locust workers (0: one process)"

@@ -11,7 +11,7 @@ from typing import Final
 
 from harness.client import ClientDefinition, TemplateName, render
 from harness.errors import UsageError
-from harness.net import LOOPBACK_HOST, free_port, require_loopback
+from harness.net import LOOPBACK_HOST, require_loopback
 from harness.process import ManagedProcess, ProcessSpec, Supervisor, http_ready
 
 # The mocks' documented development credentials (README, "Mock services"); the harness starts the
@@ -37,11 +37,11 @@ class RunningClient:
 def template_values(
     definition: ClientDefinition,
     *,
+    port: int,
     proxy_urls: Mapping[str, str],
     work_dir: Path,
     seed: int,
 ) -> dict[str, str]:
-    port = definition.port or free_port()
     values = {
         TemplateName.BPJS_URL: proxy_urls.get("bpjs", ""),
         TemplateName.ERM_URL: proxy_urls.get("erm", ""),

@@ -32,7 +32,7 @@ from harness.client import ClientDefinition
 from harness.errors import InfrastructureError, UsageError
 from harness.load.config import LoadConfig
 from harness.load.runner import BUILTIN_LOCUSTFILE, LoadPlan, LoadRun, start_load
-from harness.net import free_port
+from harness.net import free_ports
 from harness.process import ManagedProcess, Supervisor
 from harness.results.checks import CheckResult, evaluate
 from harness.results.journal import Journal, Versions, build_journal, write_journal
@@ -172,13 +172,14 @@ def _require_client(loaded: ScenarioFile) -> ClientDefinition:
     return loaded.client
 
 
-def _run_topology(scenario: Scenario, run_dir: Path) -> Topology:
+def _run_topology(scenario: Scenario, run_dir: Path, ports: list[int]) -> Topology:
     """Free ports for everything, so runs never clash with `harness up` or with each other."""
+    services = scenario.stack.services
     return Topology(
-        toxiproxy_port=free_port(),
+        toxiproxy_port=ports[0],
         services=tuple(
-            ServicePorts(service=s, mock_port=free_port(), proxy_port=free_port())
-            for s in scenario.stack.services
+            ServicePorts(service=s, mock_port=ports[1 + 2 * i], proxy_port=ports[2 + 2 * i])
+            for i, s in enumerate(services)
         ),
         seed=scenario.stack.seed,
         db_dir=run_dir / "db",
@@ -194,7 +195,8 @@ def _start(
     run_dir: Path,
     options: RunOptions,
 ) -> _Started:
-    topology = _run_topology(scenario, run_dir)
+    ports = free_ports(2 + 2 * len(scenario.stack.services))  # toxiproxy, mocks, proxies, client
+    topology = _run_topology(scenario, run_dir, ports)
     toxiproxy = start_stack(sup, topology, provision=require())
     teardown.callback(toxiproxy.close)
     teardown.callback(_reset_quietly, toxiproxy)
@@ -202,6 +204,7 @@ def _start(
     faults = StackFaults(toxiproxy, admin_urls={s.service: s.direct_url for s in topology.services})
     values = template_values(
         client,
+        port=client.port or ports[-1],
         proxy_urls={str(s.service): s.proxy_url for s in topology.services},
         work_dir=run_dir / "client",
         seed=scenario.stack.seed,

@@ -52,7 +52,7 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     listing.add_argument("directory", nargs="?", type=Path, default=DEFAULT_SCENARIO_DIR)
     listing.add_argument(
         "--time-scale",
-        type=_positive_float,
+        type=positive_float,
         default=None,
         metavar="X",
         help="show run times at this time scale instead of each file's own",
@@ -72,7 +72,8 @@ def _add_allow_host(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _positive_float(text: str) -> float:
+def positive_float(text: str) -> float:
+    """argparse type: a number above 0."""
     try:
         value = float(text)
     except ValueError:
