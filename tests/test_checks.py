@@ -18,6 +18,7 @@ from harness.results.checks import (
     nothing_lost,
     recovery_time,
     served_rate,
+    steady_state_after,
     time_to_served,
 )
 from harness.results.histogram import LatencyHistogram
@@ -42,6 +43,7 @@ from harness.scenario.checks import (
     ServedRateCheck,
     TimeToServedCheck,
 )
+from harness.scenario.model import SteadyStateWindow
 
 DURATION = 60
 FAULT = FaultWindow(
@@ -408,3 +410,29 @@ def test_a_corrupt_request_log_names_file_and_line(tmp_path: Path) -> None:
 
     with pytest.raises(UsageError, match=r"w.jsonl:2: not a harness-requests/1 record \(.*second"):
         read_request_log([path])
+
+
+# --- the steady state after the timeline ----------------------------------------------------------
+
+
+def test_steady_state_after_passes_when_normal_service_returned() -> None:
+    result = steady_state_after(SteadyStateWindow(duration=5, min_served_rate=0.95), run_of())
+    assert result is not None
+    assert result.passed
+    assert result.id == "served_rate.after.steady_state"
+    assert result.measured == 1.0
+
+
+def test_steady_state_after_fails_when_the_client_stays_degraded() -> None:
+    # Still answering from its fallback in the last seconds: not back to normal.
+    tail = {s: (5, 5, 0) for s in range(DURATION - 5, DURATION)}
+    result = steady_state_after(SteadyStateWindow(duration=5, min_served_rate=0.95), run_of(tail))
+    assert result is not None
+    assert not result.passed
+    assert result.measured == 0.5
+
+
+def test_steady_state_after_is_not_judged_while_a_fault_is_still_on() -> None:
+    open_ended = FAULT.model_copy(update={"scheduled_end": None, "actual_end": None})
+    window = SteadyStateWindow(duration=5, min_served_rate=0.95)
+    assert steady_state_after(window, run_of(faults=(open_ended,))) is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from pathlib import Path
@@ -10,8 +11,8 @@ import httpx
 
 from harness.client import DegradedMarker
 from harness.load.config import LoadConfig
-from harness.load.runner import LoadPlan, start_load
-from harness.process import Supervisor, wait_until
+from harness.load.runner import LoadPlan, start_load, worker_argv
+from harness.process import ProcessSpec, Supervisor, wait_until
 from harness.results.timeline import read_request_log
 from harness.results.vocabulary import Outcome
 from tests.conftest import StartMock
@@ -25,7 +26,6 @@ def _plan(url: str, out: Path, *, run_time_s: float, users: int, workers: int = 
         out_dir=out,
         user_counts={"Prober": users},
         visit_date=dt.date.today().isoformat(),
-        workers=workers,
         patience_s=5,
         degraded_marker=DegradedMarker(header="X-Degraded"),
     )
@@ -84,8 +84,29 @@ def test_local_workers_share_one_clock_and_do_not_overlap(
     load = start_load(supervisor, plan, run_dir=tmp_path)
     load.wait(timeout=90)
     logs = load.request_logs()
-    assert len(logs) == 2  # one file per worker, none from the master
+    assert [p.name for p in logs] == ["requests-master.jsonl"]  # workers ship to the master
     log = read_request_log(logs)
+    assert sum(b.total for b in log.buckets) > 0
+    niks = [a.key["nik"] for a in log.accepted]
+    assert len(niks) == 4
+    assert len(set(niks)) == 4
+
+
+def test_remote_workers_get_the_config_from_the_master(
+    start_mock: StartMock, supervisor: Supervisor, tmp_path: Path
+) -> None:
+    """Workers started elsewhere need only the worker command line: no config file, no env."""
+    app = start_mock("patient-app")
+    plan = _plan(app.url, tmp_path / "load", run_time_s=4, users=4)
+    plan = dataclasses.replace(plan, remote_workers=2)
+    load = start_load(supervisor, plan, run_dir=tmp_path)
+    assert len(load.processes) == 1  # only the master: the workers are "remote"
+    argv = worker_argv(plan, master_host="127.0.0.1", master_port=load.master_port)
+    assert "--harness-config" not in argv
+    for index in (1, 2):
+        supervisor.start(ProcessSpec(name=f"remote-worker-{index}", argv=argv), wait=False)
+    load.wait(timeout=90)
+    log = read_request_log(load.request_logs())
     assert sum(b.total for b in log.buckets) > 0
     niks = [a.key["nik"] for a in log.accepted]
     assert len(niks) == 4

@@ -1,4 +1,5 @@
-"""What the runner tells every locust process, through a JSON file named by HARNESS_LOAD_CONFIG."""
+"""What the runner tells every locust process: `--harness-config <json>` (workers get it from
+the master with their first spawn message), or a file named by HARNESS_LOAD_CONFIG."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from harness.client import DegradedMarker
 
-CONFIG_ENV: Final = "HARNESS_LOAD_CONFIG"
-WORKER_INDEX_ENV: Final = "HARNESS_WORKER_INDEX"
+CONFIG_OPTION: Final = "--harness-config"
+CONFIG_DEST: Final = "harness_config"
+CONFIG_ENV: Final = "HARNESS_LOAD_CONFIG"  # a file, for running a harness locustfile by hand
 
 
 class LoadConfig(BaseModel):
@@ -30,7 +32,6 @@ class LoadConfig(BaseModel):
     patience_s: Annotated[float, Field(gt=0)] = Field(
         default=10.0, description="a patient gives up (the request failed) after this long"
     )
-    workers: Annotated[int, Field(ge=0)] = 0
     visit_date: str = Field(description="yyyy-mm-dd: the first day registrations are made for")
 
     def write(self, path: Path) -> Path:
@@ -43,12 +44,7 @@ class LoadConfig(BaseModel):
         name = os.environ.get(CONFIG_ENV)
         if not name:
             raise RuntimeError(
-                f"{CONFIG_ENV} is not set: harness locustfiles run under `harness run`, which "
-                "writes the load config and starts locust"
+                f"neither {CONFIG_OPTION} nor {CONFIG_ENV} is set: harness locustfiles run under "
+                "`harness run`, which passes the load config to locust"
             )
         return cls.model_validate_json(Path(name).read_text())
-
-
-def worker_index() -> int:
-    """0 for a standalone process; 1..N for local workers (from HARNESS_WORKER_INDEX)."""
-    return int(os.environ.get(WORKER_INDEX_ENV, "0"))

@@ -7,8 +7,10 @@
     log_paths = load.request_logs()
 
 Standalone by default; with `workers=N`, one master and N local workers (locust's own
-distributed mode); with `master_only=True`, a master that waits for N remote workers started by
-the user (`harness load-worker` prints their command line).
+distributed mode); with `remote_workers=N`, a master on `master_bind` that waits for N workers the
+user starts on other machines (`worker_argv` is their command line; they need the project
+installed and receive the load config from the master). Workers ship what they record to the
+master, which writes one request log for all of them.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 from typing import Final
 
 from harness.errors import ProcessStartError, UsageError
-from harness.load.config import CONFIG_ENV, WORKER_INDEX_ENV, LoadConfig
+from harness.load.config import CONFIG_OPTION, LoadConfig
 from harness.net import LOOPBACK_HOST, free_port
 from harness.process import ManagedProcess, ProcessSpec, Supervisor, wait_until
 
@@ -40,8 +42,13 @@ class LoadPlan:
     run_time_s: float
     config: LoadConfig
     workers: int = 0
-    master_only: bool = False
+    remote_workers: int = 0
+    master_bind: str = LOOPBACK_HOST
     master_port: int | None = None
+
+    @property
+    def expected_workers(self) -> int:
+        return self.workers + self.remote_workers
 
     @property
     def total_users(self) -> int:
@@ -52,18 +59,18 @@ def _locust(plan: LoadPlan) -> list[str]:
     return [sys.executable, "-m", "locust", "-f", str(plan.locustfile)]
 
 
-def _common(plan: LoadPlan) -> list[str]:
+def _common(_plan: LoadPlan) -> list[str]:
     return ["--loglevel", "WARNING", "--exit-code-on-error", "0"]
 
 
-def _master_argv(plan: LoadPlan, port: int, workers: int) -> list[str]:
+def _master_argv(plan: LoadPlan, port: int) -> list[str]:
     argv = [*_locust(plan), "--headless", "--only-summary", "--host", plan.host]
     argv += ["-u", str(plan.total_users), "-r", f"{plan.spawn_rate:g}"]
     argv += ["-t", f"{max(1, round(plan.run_time_s))}s", "--stop-timeout", f"{STOP_TIMEOUT_S:g}"]
-    if workers:
-        argv += ["--master", "--expect-workers", str(workers)]
-        argv += ["--master-bind-host", LOOPBACK_HOST if not plan.master_only else "0.0.0.0"]
-        argv += ["--master-bind-port", str(port)]
+    argv += [CONFIG_OPTION, plan.config.model_dump_json()]
+    if plan.expected_workers:
+        argv += ["--master", "--expect-workers", str(plan.expected_workers)]
+        argv += ["--master-bind-host", plan.master_bind, "--master-bind-port", str(port)]
     argv += _common(plan)
     return argv + [name for name, count in plan.user_counts.items() if count > 0]
 
@@ -126,9 +133,16 @@ class LoadRun:
     """The locust processes of one run."""
 
     def __init__(
-        self, plan: LoadPlan, processes: Sequence[ManagedProcess], out_dir: Path, window: int = 3
+        self,
+        plan: LoadPlan,
+        processes: Sequence[ManagedProcess],
+        out_dir: Path,
+        *,
+        master_port: int = 0,
+        window: int = 3,
     ) -> None:
         self.plan = plan
+        self.master_port = master_port
         self.processes = tuple(processes)
         self.out_dir = out_dir
         self.window = window
@@ -183,37 +197,35 @@ class LoadRun:
 
 
 def start_load(sup: Supervisor, plan: LoadPlan, *, run_dir: Path) -> LoadRun:
-    """Write the load config and start locust; returns at once (no readiness to wait for)."""
+    """Start locust with the plan's config; returns at once (no readiness to wait for)."""
     if plan.total_users <= 0:
         raise UsageError("the load has no users: give load.users counts above zero")
     if not plan.locustfile.is_file():
         raise UsageError(f"locustfile {plan.locustfile} does not exist; fix the path")
     run_dir.mkdir(parents=True, exist_ok=True)
-    config_path = plan.config.write(run_dir / "load-config.json")
-    env = {CONFIG_ENV: str(config_path), "PYTHONUNBUFFERED": "1"}
-    workers = plan.workers
-    port = plan.master_port or (free_port() if workers else 0)
+    plan.config.write(run_dir / "load-config.json")  # for the record; locust gets it as an option
+    env = {"PYTHONUNBUFFERED": "1"}
+    port = plan.master_port or (free_port() if plan.expected_workers else 0)
     master = sup.start(
         ProcessSpec(
-            name="locust" if not workers else "locust-master",
-            argv=_master_argv(plan, port, workers),
-            env={**env, WORKER_INDEX_ENV: "0"},
+            name="locust-master" if plan.expected_workers else "locust",
+            argv=_master_argv(plan, port),
+            env=env,
             stop_timeout=STOP_TIMEOUT_S + 5,
         ),
         wait=False,
     )
     processes = [master]
-    if workers and not plan.master_only:
-        for index in range(1, workers + 1):
-            processes.append(
-                sup.start(
-                    ProcessSpec(
-                        name=f"locust-worker-{index}",
-                        argv=worker_argv(plan, master_host=LOOPBACK_HOST, master_port=port),
-                        env={**env, WORKER_INDEX_ENV: str(index)},
-                        stop_timeout=STOP_TIMEOUT_S + 5,
-                    ),
-                    wait=False,
-                )
+    for index in range(1, plan.workers + 1):
+        processes.append(
+            sup.start(
+                ProcessSpec(
+                    name=f"locust-worker-{index}",
+                    argv=worker_argv(plan, master_host=LOOPBACK_HOST, master_port=port),
+                    env=env,
+                    stop_timeout=STOP_TIMEOUT_S + 5,
+                ),
+                wait=False,
             )
-    return LoadRun(plan, processes, plan.config.out_dir)
+        )
+    return LoadRun(plan, processes, plan.config.out_dir, master_port=port)

@@ -27,21 +27,20 @@ reached the backend exactly once.
 from __future__ import annotations
 
 import itertools
-import os
-import threading
+import json
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, TextIO
 
 import gevent
 from locust import HttpUser, events
 from locust.env import Environment
-from locust.runners import MasterRunner
+from locust.runners import MasterRunner, Runner, WorkerRunner
 from requests import Response
 
-from harness.load.config import LoadConfig, worker_index
+from harness.load.config import CONFIG_DEST, CONFIG_OPTION, LoadConfig
 from harness.results.ledger import RecordKind
-from harness.results.timeline import RequestRecorder
+from harness.results.timeline import Header, RequestRecorder
 from harness.results.vocabulary import Outcome
 from mock_services.common.dataset import Dataset, Patient, generate
 
@@ -49,22 +48,27 @@ __all__ = ["HarnessUser", "Outcome", "RecordKind", "load_config", "shared_datase
 
 USER_KEY: Final = "harness_user"
 OUTCOME_KEY: Final = "harness_outcome"
+LINES_MESSAGE: Final = "harness_lines"
 FLUSH_INTERVAL_S: Final = 1.0
 
 
 class _State:
-    """This process's config and recorder; set up once by the `init` event."""
+    """This process's config and recorder (standalone, worker) or log file (master)."""
 
     config: LoadConfig | None = None
     recorder: RequestRecorder | None = None
     dataset: Dataset | None = None
-    flusher: gevent.Greenlet | None = None
-    lock = threading.Lock()
+    runner: Runner | None = None
+    outgoing: ClassVar[list[str]] = []  # a worker's lines not yet shipped to the master
+    master_log: TextIO | None = None
 
 
 def load_config() -> LoadConfig:
     if _State.config is None:
-        _State.config = LoadConfig.from_env()
+        raise RuntimeError(
+            f"no load config: harness locustfiles run under `harness run`, which passes "
+            f"{CONFIG_OPTION} to locust (workers receive it from their master)"
+        )
     return _State.config
 
 
@@ -74,11 +78,6 @@ def shared_dataset() -> Dataset:
         config = load_config()
         _State.dataset = generate(config.seed, config.patients)
     return _State.dataset
-
-
-def _source() -> str:
-    index = worker_index()
-    return "local" if index == 0 else f"w{index}-{os.getpid()}"
 
 
 def default_outcome(response: Response | None, exception: BaseException | None) -> Outcome:
@@ -98,27 +97,84 @@ def default_outcome(response: Response | None, exception: BaseException | None) 
     return Outcome.DEGRADED if marker.matches(response.headers, body) else Outcome.SERVED
 
 
+def _on_parser(parser: Any, **_: Any) -> None:
+    parser.add_argument(
+        CONFIG_OPTION,
+        default="",
+        help="the harness's load config (JSON); set by `harness run`, forwarded to workers",
+    )
+
+
+def _configure(environment: Environment) -> LoadConfig:
+    text = getattr(environment.parsed_options, CONFIG_DEST, "") or ""
+    _State.config = LoadConfig.model_validate_json(text) if text else LoadConfig.from_env()
+    return _State.config
+
+
 def _on_init(environment: Environment, **_: Any) -> None:
-    config = load_config()
+    _State.runner = runner = environment.runner
+    if isinstance(runner, WorkerRunner):
+        return  # its config arrives with the master's first spawn message (see _on_test_start)
+    config = _configure(environment)
     for user_class in environment.user_classes:
         count = config.user_counts.get(user_class.__name__)
         if count is not None:
             user_class.fixed_count = count
-    if isinstance(environment.runner, MasterRunner):
-        return  # the master runs no users; workers record
     config.out_dir.mkdir(parents=True, exist_ok=True)
-    path = config.out_dir / f"requests-{_source()}.jsonl"
-    _State.recorder = RequestRecorder(path, t0=config.t0, source=_source())
-    _State.flusher = gevent.spawn(_flush_forever)
+    if isinstance(runner, MasterRunner):
+        # Workers, local or remote, ship their lines here; one file holds them all.
+        _State.master_log = (config.out_dir / "requests-master.jsonl").open("a", encoding="utf-8")
+        _State.master_log.write(Header(t0=config.t0, source="master").model_dump_json() + "\n")
+        runner.register_message(LINES_MESSAGE, _on_lines)
+        return
+    path = config.out_dir / "requests-local.jsonl"
+    _State.recorder = RequestRecorder(path, t0=config.t0, source="local")
+    gevent.spawn(_flush_forever)
+
+
+def _on_test_start(environment: Environment, **_: Any) -> None:
+    runner = environment.runner
+    if not isinstance(runner, WorkerRunner) or _State.recorder is not None:
+        return
+    config = _configure(environment)
+    source = f"worker-{runner.worker_index}"
+    _State.recorder = RequestRecorder(
+        None, t0=config.t0, source=source, sink=_State.outgoing.append
+    )
+    gevent.spawn(_flush_forever)
 
 
 def _flush_forever() -> None:
-    # Ends when the process quits (the greenlet is killed with it, and `quitting` closes the file).
+    # Ends when the process quits (the greenlet dies with it; `quitting` closes the recorder).
     while _State.recorder is not None:
         gevent.sleep(FLUSH_INTERVAL_S)
-        recorder = _State.recorder
-        if recorder is not None:
-            recorder.flush(time.time())
+        _flush(time.time())
+
+
+def _flush(now: float | None) -> None:
+    recorder = _State.recorder
+    if recorder is None:
+        return
+    recorder.flush(now)
+    runner = _State.runner
+    if isinstance(runner, WorkerRunner) and _State.outgoing:
+        lines, _State.outgoing = _State.outgoing, []
+        runner.send_message(LINES_MESSAGE, {"lines": lines})
+
+
+def _on_test_stop(**_: Any) -> None:
+    # On a worker this runs before it tells the master it stopped: nothing recorded is lost.
+    _flush(None)
+
+
+def _on_lines(environment: Environment, msg: Any, **_: Any) -> None:
+    log = _State.master_log
+    if log is None:
+        return
+    for line in msg.data.get("lines", ()):
+        if json.loads(line).get("record") != "header":  # the master's own header holds t0
+            log.write(line + "\n")
+    log.flush()
 
 
 def _on_request(
@@ -150,13 +206,19 @@ def _on_quitting(**_: Any) -> None:
     recorder, _State.recorder = _State.recorder, None
     if recorder is not None:
         recorder.close()
+    log, _State.master_log = _State.master_log, None
+    if log is not None:
+        log.close()
 
 
 def _listen(hook: Any, handler: Callable[..., None]) -> None:
     hook.add_listener(handler)  # locust's EventHook is untyped
 
 
+_listen(events.init_command_line_parser, _on_parser)
 _listen(events.init, _on_init)
+_listen(events.test_start, _on_test_start)
+_listen(events.test_stop, _on_test_stop)
 _listen(events.request, _on_request)
 _listen(events.quitting, _on_quitting)
 
@@ -219,12 +281,17 @@ class HarnessUser(HttpUser):
         """
         cls = HarnessUser
         if cls._patients is None:
-            cls._patients = _patient_cycle(self.dataset, worker_index(), self.config.workers)
+            runner = self.environment.runner
+            index, workers = 0, 1
+            if isinstance(runner, WorkerRunner):
+                index = runner.worker_index
+                workers = max(1, int(getattr(self.environment.parsed_options, "expect_workers", 1)))
+            cls._patients = _patient_cycle(self.dataset, index, workers)
         return next(cls._patients)
 
 
 def _patient_cycle(data: Dataset, index: int, workers: int) -> Iterator[tuple[int, Patient]]:
-    share = [p for i, p in enumerate(data.patients) if workers <= 1 or i % workers == index - 1]
+    share = [p for i, p in enumerate(data.patients) if i % workers == index % workers]
     for round_ in itertools.count():
         for patient in share:
             yield round_, patient

@@ -41,7 +41,7 @@ from harness.durations import format_duration
 from harness.errors import ExitCode
 from harness.results.histogram import LatencyHistogram
 from harness.results.ledger import LedgerRecord, canonical_key
-from harness.results.run import RunData, seconds_in
+from harness.results.run import RunData, phase_at, seconds_in
 from harness.results.timeline import Accepted, SecondTotals
 from harness.results.vocabulary import Phase
 from harness.scenario.checks import (
@@ -55,6 +55,7 @@ from harness.scenario.checks import (
     ServedRateCheck,
     TimeToServedCheck,
 )
+from harness.scenario.model import SteadyStateWindow
 
 MAX_DETAILS = 10
 
@@ -178,6 +179,38 @@ def served_rate(config: ServedRateCheck, run: RunData) -> list[CheckResult]:
             )
         )
     return results
+
+
+def steady_state_after(window: SteadyStateWindow, run: RunData) -> CheckResult | None:
+    """Served (not degraded: back to normal) rate over the last `window.duration` seconds of
+    load, all of them after every fault; None when the run ends with a fault still on."""
+    span = math.ceil(window.duration)
+    spans = run.phases()
+    last = [s for s in run.seconds() if s.second >= int(run.duration) - span]
+    if not last or any(phase_at(spans, s.second + 0.5) is not Phase.AFTER for s in last):
+        return None
+    total = sum(s.total for s in last)
+    served = sum(s.served for s in last)
+    measured = served / total if total else None
+    passed = measured is not None and measured >= window.min_served_rate
+    reason = (
+        f"no requests in the last {span}s: nothing to judge"
+        if measured is None
+        else f"{served} of {total} requests served normally in the last {span}s "
+        f"({_percent(measured)}), {'at least' if passed else 'below'} "
+        f"{_percent(window.min_served_rate)}"
+    )
+    return CheckResult(
+        check=CheckName.SERVED_RATE,
+        phase=Phase.AFTER,
+        metric="steady_state",
+        passed=passed,
+        measured=measured,
+        threshold=window.min_served_rate,
+        comparison=Comparison.AT_LEAST,
+        unit=Unit.RATIO,
+        reason=reason,
+    )
 
 
 def latency(config: LatencyCheck, run: RunData) -> list[CheckResult]:

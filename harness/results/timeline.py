@@ -28,7 +28,7 @@ import io
 import math
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Final, Literal
 
@@ -190,12 +190,26 @@ class RequestRecorder:
     Bounded memory: only seconds not yet flushed are held.
     """
 
-    def __init__(self, path: Path, *, t0: float, source: str = "") -> None:
+    def __init__(
+        self,
+        path: Path | None,
+        *,
+        t0: float,
+        source: str = "",
+        sink: Callable[[str], None] | None = None,
+    ) -> None:
+        """Write to the file at `path`, or hand each line to `sink` (a locust worker ships its
+        lines to the master that way); exactly one of the two."""
+        if (path is None) == (sink is None):
+            raise ValueError("give a path or a sink, not both")
         self.t0 = t0
         self._lock = threading.Lock()
         self._counts: dict[tuple[int, str], Counter[Outcome]] = defaultdict(Counter)
         self._bins: dict[tuple[int, str, Outcome], Counter[int]] = defaultdict(Counter)
-        self._file: io.TextIOWrapper = path.open("a", encoding="utf-8")
+        self._file: io.TextIOWrapper | None = (
+            None if path is None else path.open("a", encoding="utf-8")
+        )
+        self._sink = sink
         self._write(Header(t0=t0, source=source).model_dump_json())
 
     def request(self, name: str, outcome: Outcome, *, latency_ms: float, started: float) -> None:
@@ -247,14 +261,19 @@ class RequestRecorder:
                     latency_ms=latency,
                 )
                 self._write(bucket.to_line())
-            self._file.flush()
+            if self._file is not None:
+                self._file.flush()
 
     def close(self) -> None:
         self.flush()
-        self._file.close()
+        if self._file is not None:
+            self._file.close()
 
     def _write(self, line: str) -> None:
-        self._file.write(line + "\n")
+        if self._file is not None:
+            self._file.write(line + "\n")
+        elif self._sink is not None:
+            self._sink(line)
 
     def __enter__(self) -> RequestRecorder:
         return self

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from harness.errors import UsageError
+from harness.net import LOOPBACK_HOST, require_loopback
 from harness.runner.engine import RunOptions, run_scenario, summary_lines
 from harness.scenario.cli import positive_float
 
@@ -31,6 +32,19 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "--workers", type=int, default=0, help="local locust workers (0: one process)"
     )
     parser.add_argument(
+        "--remote-workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also wait for N locust workers started on other machines (prints their command)",
+    )
+    parser.add_argument(
+        "--master-bind",
+        default=LOOPBACK_HOST,
+        metavar="ADDRESS",
+        help="address the locust master listens on for remote workers (allow it with --allow-host)",
+    )
+    parser.add_argument(
         "--allow-host",
         action="append",
         default=[],
@@ -41,8 +55,9 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.workers < 0:
-        raise UsageError(f"--workers {args.workers} must be 0 or more")
+    if args.workers < 0 or args.remote_workers < 0:
+        raise UsageError("--workers and --remote-workers must be 0 or more")
+    require_loopback(args.master_bind, allowed_hosts=tuple(args.allow_host))
     if not args.scenario.is_file():
         raise UsageError(f"scenario file {args.scenario} does not exist; see `harness list`")
     result = run_scenario(
@@ -52,6 +67,8 @@ def _run(args: argparse.Namespace) -> int:
             report_dir=args.report_dir,
             time_scale=args.time_scale,
             workers=args.workers,
+            remote_workers=args.remote_workers,
+            master_bind=args.master_bind,
             allowed_hosts=tuple(args.allow_host),
         )
     )

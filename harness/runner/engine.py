@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import secrets
+import shlex
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -31,10 +32,10 @@ from harness import paths
 from harness.client import ClientDefinition
 from harness.errors import InfrastructureError, UsageError
 from harness.load.config import LoadConfig
-from harness.load.runner import BUILTIN_LOCUSTFILE, LoadPlan, LoadRun, start_load
-from harness.net import free_ports
+from harness.load.runner import BUILTIN_LOCUSTFILE, LoadPlan, LoadRun, start_load, worker_argv
+from harness.net import LOOPBACK_HOST, free_ports
 from harness.process import ManagedProcess, Supervisor
-from harness.results.checks import CheckResult, evaluate
+from harness.results.checks import CheckResult, evaluate, steady_state_after
 from harness.results.journal import Journal, Versions, build_journal, write_journal
 from harness.results.junit import write_junit
 from harness.results.ledger import Ledger, parse_ledger
@@ -65,6 +66,8 @@ class RunOptions:
     report_dir: Path = Path("reports")
     time_scale: float | None = None
     workers: int = 0
+    remote_workers: int = 0
+    master_bind: str = LOOPBACK_HOST
     allowed_hosts: tuple[str, ...] = ()
     progress: ProgressLine | None = None
 
@@ -115,11 +118,13 @@ def run_scenario(options: RunOptions) -> RunResult:
         started = _start(sup, teardown, scenario, client, loaded, run_dir, options)
         progress.say(f"stack and client up; client at {started.client.base_url}")
         t0 = time.time()
-        load = start_load(
-            sup,
-            _load_plan(scenario, schedule, started, client, loaded, run_dir, options, t0),
-            run_dir=run_dir,
-        )
+        plan = _load_plan(scenario, schedule, started, client, loaded, run_dir, options, t0)
+        load = start_load(sup, plan, run_dir=run_dir)
+        if plan.remote_workers:
+            argv = worker_argv(plan, master_host=plan.master_bind, master_port=load.master_port)
+            progress.say(
+                f"waiting for {plan.remote_workers} remote worker(s); on each: {shlex.join(argv)}"
+            )
         executor = TimelineExecutor(
             schedule, faults=started.faults, supervisor=sup, mocks=started.mocks, t0=t0
         )
@@ -146,6 +151,8 @@ def run_scenario(options: RunOptions) -> RunResult:
         client_exit=client_exit,
     )
     results = evaluate(scenario.checks, run)
+    if (after := steady_state_after(scenario.steady_state.after, run)) is not None:
+        results.append(after)
     journal = build_journal(
         run_id=run_id,
         scenario=scenario,
@@ -246,7 +253,6 @@ def _load_plan(
         seed=scenario.stack.seed,
         user_counts=counts,
         degraded_marker=client.degraded_marker,
-        workers=options.workers,
         visit_date=dt.date.today().isoformat(),
     )
     return LoadPlan(
@@ -257,6 +263,8 @@ def _load_plan(
         run_time_s=schedule.steady_before + schedule.load_duration + schedule.steady_after,
         config=config,
         workers=options.workers,
+        remote_workers=options.remote_workers,
+        master_bind=options.master_bind,
     )
 
 
