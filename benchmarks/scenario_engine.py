@@ -61,8 +61,8 @@ from _common import (
 )
 
 from harness import paths
-from harness.load.config import CONFIG_ENV, LoadConfig
-from harness.net import LOOPBACK_HOST, free_port
+from harness.load.config import CONFIG_OPTION, LoadConfig
+from harness.net import LOOPBACK_HOST, free_ports
 from harness.process import Supervisor
 from harness.results.histogram import LatencyHistogram
 from harness.results.journal import FaultTiming
@@ -99,7 +99,7 @@ def load_average() -> str:
 
 
 def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile (no interpolation: with 60 events p99 is the largest but one)."""
+    """Nearest-rank percentile (no interpolation: with 60 events p99 is the largest)."""
     ordered = sorted(values)
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
@@ -314,7 +314,7 @@ def locust_rps(
     duration_s: int,
     cpu: int | None,
     work: Path,
-    env: dict[str, str],
+    extra: Sequence[str] = (),
 ) -> tuple[float, int, int]:
     """(requests/s, requests, failures) of one headless locust run, from its final JSON stats.
 
@@ -324,11 +324,11 @@ def locust_rps(
     argv = [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "--only-summary"]
     argv += ["--host", host, "-u", str(users), "-r", str(users), "-t", f"{duration_s}s"]
     argv += ["--json-file", str(stats_file.with_suffix(""))]
-    argv += ["--loglevel", "WARNING", "--exit-code-on-error", "0"]
+    argv += ["--loglevel", "WARNING", "--exit-code-on-error", "0", *extra]
     done = subprocess.run(
         pinned(argv, cpu),
         cwd=REPO,
-        env={**os.environ, **env, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
         capture_output=True,
         text=True,
         timeout=duration_s + 60,
@@ -361,20 +361,21 @@ def bench_recording(*, rounds: int, users: int, duration_s: int, cores: Cores) -
         work = Path(tmp)
         url, _ = start_mock(sup, "patient-app", cpu=cores.server)
         for index in range(1, rounds + 1):
+            # As harness/load/runner.py passes it: the config as JSON in locust's own options.
             config = LoadConfig(
                 t0=time.time(),
                 out_dir=work / f"load-{index}",
                 visit_date=dt.date.today().isoformat(),
-            ).write(work / f"load-config-{index}.json")
-            runs = {
-                "plain": (PLAIN_LOCUSTFILE, {}),
-                "recorded": (RECORDED_LOCUSTFILE, {CONFIG_ENV: str(config)}),
+            )
+            runs: dict[str, tuple[Path, list[str]]] = {
+                "plain": (PLAIN_LOCUSTFILE, []),
+                "recorded": (RECORDED_LOCUSTFILE, [CONFIG_OPTION, config.model_dump_json()]),
             }
             order = ["plain", "recorded"] if index % 2 else ["recorded", "plain"]
             figures: dict[str, tuple[float, int, int]] = {}
             load = load_average()
             for name in order:
-                locustfile, env = runs[name]
+                locustfile, extra = runs[name]
                 figures[name] = locust_rps(
                     locustfile,
                     host=url,
@@ -382,7 +383,7 @@ def bench_recording(*, rounds: int, users: int, duration_s: int, cores: Cores) -
                     duration_s=duration_s,
                     cpu=cores.load,
                     work=work,
-                    env=env,
+                    extra=extra,
                 )
             recorded_log = read_request_log(sorted((work / f"load-{index}").glob("*.jsonl")))
             logged = sum(b.total for b in recorded_log.buckets)
@@ -410,12 +411,14 @@ def bench_recording(*, rounds: int, users: int, duration_s: int, cores: Cores) -
 
 
 def free_topology(db_dir: Path) -> Topology:
-    """Free ports for everything, as a scenario run does (harness/runner/engine.py)."""
+    """Free ports for everything, chosen in one batch, as a scenario run does (engine.py)."""
+    services = tuple(ServiceName)
+    ports = free_ports(1 + 2 * len(services))
     return Topology(
-        toxiproxy_port=free_port(),
+        toxiproxy_port=ports[0],
         services=tuple(
-            ServicePorts(service=s, mock_port=free_port(), proxy_port=free_port())
-            for s in ServiceName
+            ServicePorts(service=s, mock_port=ports[1 + 2 * i], proxy_port=ports[2 + 2 * i])
+            for i, s in enumerate(services)
         ),
         db_dir=db_dir,
     )

@@ -69,9 +69,10 @@ def test_bpjs_outage_passes_the_resilient_client(tmp_path: Path) -> None:
     assert not _failed_checks(journal)
     integrity = journal["integrity"]
     assert isinstance(integrity, dict)
-    assert (
-        integrity["accepted"] > 0
-    )  # registrations and bookings were made and all reached the ledgers
+    # Registrations and bookings were accepted, and every one of them reached a ledger.
+    assert integrity["accepted"]["registration"] > 0
+    assert integrity["accepted"]["booking"] > 0
+    assert integrity["lost"] == 0
 
 
 def test_an_invalid_field_exits_2_with_the_line(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """The same user as plain_facility.py on HarnessUser: every request recorded per second.
 
-Needs HARNESS_LOAD_CONFIG (a LoadConfig JSON), which benchmarks/scenario_engine.py writes.
+Needs the load config (a LoadConfig as JSON): benchmarks/scenario_engine.py passes it with
+`--harness-config`, as harness/load/runner.py does.
 """
 
 from __future__ import annotations
