@@ -109,3 +109,17 @@ def test_junit_has_one_testcase_per_check_with_reasons(tmp_path: Path) -> None:
     assert isinstance(failure, Failure)
     assert "below 90.0%" in (failure.message or "")
     assert cases["nothing_lost"].is_passed
+
+
+def test_a_journal_of_a_scenario_without_some_checks_reads_back(tmp_path: Path) -> None:
+    """Checks left out are written as null; reading the journal back must accept that."""
+    journal = journal_for(RESILIENT)
+    trimmed = journal.scenario.checks.model_copy(
+        update={"nothing_lost": None, "no_duplicates": None}
+    )
+    journal = journal.model_copy(
+        update={"scenario": journal.scenario.model_copy(update={"checks": trimmed})}
+    )
+    path = write_journal(journal, tmp_path / "journal.json")
+    assert json.loads(path.read_text())["scenario"]["checks"]["nothing_lost"] is None
+    assert read_journal(path) == journal

@@ -208,7 +208,9 @@ def _start(
     teardown.callback(toxiproxy.close)
     teardown.callback(_reset_quietly, toxiproxy)
     mocks = {ServiceName(p.name): p for p in sup.processes if p.name in set(ServiceName)}
-    faults = StackFaults(toxiproxy, admin_urls={s.service: s.direct_url for s in topology.services})
+    faults = teardown.enter_context(
+        StackFaults(toxiproxy, admin_urls={s.service: s.direct_url for s in topology.services})
+    )
     values = template_values(
         client,
         port=client.port or ports[-1],

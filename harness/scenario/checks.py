@@ -33,10 +33,11 @@ class CheckName(StrEnum):
 
 
 def _switch(value: Any) -> Any:
-    """`check: true` runs a check with its defaults; `false` leaves it out."""
+    """`check: true` runs a check with its defaults; `false` (or null, as a journal writes a
+    check that was left out) leaves it out."""
     if value is True:
         return {}
-    if value is False:
+    if value is False or value is None:
         return None
     if not isinstance(value, dict | Strict):
         raise ValueError(f"{value!r}: write true, false, or a mapping of this check's options")

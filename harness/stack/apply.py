@@ -44,9 +44,25 @@ class StackFaults:
     def __init__(self, toxiproxy: ToxiproxyClient, *, admin_urls: Mapping[ServiceName, str]):
         self.toxiproxy = toxiproxy
         self.admin_urls = dict(admin_urls)
+        # One admin client per mock, kept open: building an HTTP client costs ~30 ms (its TLS
+        # context), which would make every app fault of a timeline that much late.
+        self._admins: dict[ServiceName, MockAdmin] = {}
+
+    def __enter__(self) -> StackFaults:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the admin clients (not the toxiproxy client, which the caller owns)."""
+        while self._admins:
+            self._admins.popitem()[1].close()
 
     def admin(self, service: ServiceName) -> MockAdmin:
-        return MockAdmin(str(service), self.admin_urls[service])
+        if service not in self._admins:
+            self._admins[service] = MockAdmin(str(service), self.admin_urls[service])
+        return self._admins[service]
 
     def apply(
         self, service: ServiceName, fault: AnyFault, *, replace: bool = False
@@ -73,8 +89,7 @@ class StackFaults:
                 applied = AppliedFault(str(service), network)
                 return AppliedStackFault(service, fault, network=applied, replaced=True)
             return AppliedStackFault(service, fault, network=applied)
-        with self.admin(service) as admin:
-            added = admin.add_fault(fault.admin_request())
+        added = self.admin(service).add_fault(fault.admin_request())
         return AppliedStackFault(service, fault, app_fault_id=added.id)
 
     def remove(self, applied: AppliedStackFault) -> None:
@@ -82,8 +97,7 @@ class StackFaults:
         if applied.network is not None:
             self.toxiproxy.remove(applied.network)
         if applied.app_fault_id is not None:
-            with self.admin(applied.service) as admin:
-                admin.remove_fault(applied.app_fault_id)
+            self.admin(applied.service).remove_fault(applied.app_fault_id)
 
     @contextlib.contextmanager
     def fault(self, service: ServiceName, fault: AnyFault) -> Iterator[AppliedStackFault]:
@@ -97,8 +111,8 @@ class StackFaults:
     def heal(self, service: ServiceName) -> list[str]:
         """Remove every network and app fault of one service; returns what was removed."""
         healed = [f"network: {what}" for what in self.toxiproxy.heal(str(service))]
-        with self.admin(service) as admin:
-            active = admin.faults()
-            admin.clear_faults()
+        admin = self.admin(service)
+        active = admin.faults()
+        admin.clear_faults()
         healed += [f"app: {fault.describe()}" for fault in active]
         return healed

@@ -297,8 +297,11 @@ def _inject(args: argparse.Namespace) -> int:
     duration = _duration(args.duration)
     info = state.require_running(paths.state_dir())
     info.service(service)
-    with ToxiproxyClient(info.toxiproxy_url) as toxiproxy:
-        faults = StackFaults(toxiproxy, admin_urls={s.name: s.direct_url for s in info.services})
+    admin_urls = {s.name: s.direct_url for s in info.services}
+    with (
+        ToxiproxyClient(info.toxiproxy_url) as toxiproxy,
+        StackFaults(toxiproxy, admin_urls=admin_urls) as faults,
+    ):
         applied = faults.apply(service, fault, replace=True)
         verb = "updated" if applied.replaced else "injected"
         print(f"harness: {verb} {applied.describe()}", flush=True)
@@ -317,8 +320,11 @@ def _inject(args: argparse.Namespace) -> int:
 def _heal(args: argparse.Namespace) -> int:
     info = state.require_running(paths.state_dir())
     names = [info.service(args.service).name] if args.service else [s.name for s in info.services]
-    with ToxiproxyClient(info.toxiproxy_url) as toxiproxy:
-        faults = StackFaults(toxiproxy, admin_urls={s.name: s.direct_url for s in info.services})
+    admin_urls = {s.name: s.direct_url for s in info.services}
+    with (
+        ToxiproxyClient(info.toxiproxy_url) as toxiproxy,
+        StackFaults(toxiproxy, admin_urls=admin_urls) as faults,
+    ):
         for name in names:
             healed = faults.heal(name)
             print(f"harness: healed {name}: {'; '.join(healed) if healed else 'no faults'}")
