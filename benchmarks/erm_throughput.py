@@ -221,7 +221,7 @@ def run(*, rounds: int, duration: float, connections: int, register_connections:
         f">= {TARGET_PATIENT} | {'yes' if met else 'NO'} |"
     )
     print(
-        f"| visit registration POST, -c{register_connections} (SQLite, fsync per commit) | "
+        f"| visit registration POST, -c{register_connections} (SQLite WAL, synchronous=NORMAL) | "
         f"{median(rps['register']):.0f} | {median(ratios['register']):.2f} | reported | - |"
     )
     visits = ledger["counts"]["visits"]

@@ -44,9 +44,11 @@ class StackFaults:
     def __init__(self, toxiproxy: ToxiproxyClient, *, admin_urls: Mapping[ServiceName, str]):
         self.toxiproxy = toxiproxy
         self.admin_urls = dict(admin_urls)
-        # One admin client per mock, kept open: building an HTTP client costs ~30 ms (its TLS
-        # context), which would make every app fault of a timeline that much late.
-        self._admins: dict[ServiceName, MockAdmin] = {}
+        # One admin client per mock, made now and kept open: building an HTTP client costs ~30 ms
+        # (its TLS context), which would make app faults of a timeline that much late.
+        self._admins = {
+            service: MockAdmin(str(service), url) for service, url in self.admin_urls.items()
+        }
 
     def __enter__(self) -> StackFaults:
         return self
