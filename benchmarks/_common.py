@@ -17,7 +17,7 @@ import shutil
 import statistics
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -194,6 +194,33 @@ def median(values: Sequence[float]) -> float:
 
 
 # --- `python benchmarks/_common.py baseline --port N` ---------------------------------------------
+
+
+def throughput_main(
+    argv: Sequence[str] | None,
+    *,
+    name: str,
+    doc: str | None,
+    run: Callable[..., int],
+    extra_connections: Sequence[tuple[str, int]] = (),
+) -> int:
+    """The command line every wrk throughput benchmark shares: rounds, duration, connections
+    (plus named extra connection counts), a one-line error and exit 3 on infrastructure trouble."""
+    parser = argparse.ArgumentParser(prog=name, description=doc.splitlines()[0] if doc else None)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=32)
+    for flag, default in extra_connections:
+        parser.add_argument(f"--{flag}", type=int, default=default)
+    options = vars(parser.parse_args(argv))
+    counts = [v for k, v in options.items() if k != "duration"]
+    if min(counts) < 1 or options["duration"] <= 0:
+        parser.error("--rounds, --duration and the connection counts must be positive")
+    try:
+        return run(**options)
+    except BenchmarkError as exc:
+        print(f"{name}: error: {exc}", file=sys.stderr)
+        return EXIT_INFRASTRUCTURE
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -20,7 +20,6 @@ the baseline; exit code 1 if missed, 3 if wrk is missing or a run fails.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import hmac
@@ -35,7 +34,6 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (
-    EXIT_INFRASTRUCTURE,
     EXIT_TARGET_MISSED,
     BenchmarkError,
     Cores,
@@ -47,6 +45,7 @@ from _common import (
     run_wrk,
     start_baseline,
     start_mock,
+    throughput_main,
 )
 
 from harness.process import Supervisor
@@ -80,9 +79,10 @@ def _precheck(target: Target, headers: dict[str, str]) -> None:
     response = httpx.get(target.url, headers=headers, timeout=10)
     body = response.json() if target.signed else None
     if target.signed:
-        meta = body.get("metaData") or body.get("metadata") if isinstance(body, dict) else None
+        envelope = body if isinstance(body, dict) else {}
+        meta = envelope.get("metaData") or envelope.get("metadata")
         ok = isinstance(meta, dict) and str(meta.get("code")) == "200"
-        if not ok or not isinstance(body.get("response"), str):
+        if not ok or not isinstance(envelope.get("response"), str):
             raise BenchmarkError(f"{target.name}: not an encrypted success: {response.text[:200]}")
     elif response.status_code != 200:
         raise BenchmarkError(f"{target.name}: HTTP {response.status_code}")
@@ -173,18 +173,7 @@ def run(*, rounds: int, duration: float, connections: int) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run")
-    parser.add_argument("--connections", type=int, default=32)
-    args = parser.parse_args(argv)
-    if args.rounds < 1 or args.duration <= 0 or args.connections < 1:
-        parser.error("--rounds, --duration and --connections must be positive")
-    try:
-        return run(rounds=args.rounds, duration=args.duration, connections=args.connections)
-    except BenchmarkError as exc:
-        print(f"bpjs_throughput: error: {exc}", file=sys.stderr)
-        return EXIT_INFRASTRUCTURE
+    return throughput_main(argv, name="bpjs_throughput", doc=__doc__, run=run)
 
 
 if __name__ == "__main__":

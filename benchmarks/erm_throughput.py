@@ -26,7 +26,6 @@ wrk is missing or a run fails.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
@@ -38,7 +37,6 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (
-    EXIT_INFRASTRUCTURE,
     EXIT_TARGET_MISSED,
     BenchmarkError,
     Cores,
@@ -50,6 +48,7 @@ from _common import (
     run_wrk,
     start_baseline,
     start_mock,
+    throughput_main,
 )
 
 from harness.process import Supervisor
@@ -236,24 +235,13 @@ def run(*, rounds: int, duration: float, connections: int, register_connections:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run")
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--register-connections", type=int, default=4)
-    args = parser.parse_args(argv)
-    if min(args.rounds, args.connections, args.register_connections) < 1 or args.duration <= 0:
-        parser.error("--rounds, --duration and the connection counts must be positive")
-    try:
-        return run(
-            rounds=args.rounds,
-            duration=args.duration,
-            connections=args.connections,
-            register_connections=args.register_connections,
-        )
-    except BenchmarkError as exc:
-        print(f"erm_throughput: error: {exc}", file=sys.stderr)
-        return EXIT_INFRASTRUCTURE
+    return throughput_main(
+        argv,
+        name="erm_throughput",
+        doc=__doc__,
+        run=run,
+        extra_connections=[("register-connections", 4)],
+    )
 
 
 if __name__ == "__main__":

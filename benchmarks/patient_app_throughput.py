@@ -22,7 +22,6 @@ ratio to the baseline of the same round, and the medians. Target: schedule >= 0.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import sys
 import tempfile
@@ -33,7 +32,6 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (
-    EXIT_INFRASTRUCTURE,
     EXIT_TARGET_MISSED,
     BenchmarkError,
     Cores,
@@ -45,6 +43,7 @@ from _common import (
     run_wrk,
     start_baseline,
     start_mock,
+    throughput_main,
 )
 
 from harness.process import Supervisor
@@ -173,18 +172,7 @@ def run(*, rounds: int, duration: float, connections: int) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run")
-    parser.add_argument("--connections", type=int, default=32)
-    args = parser.parse_args(argv)
-    if args.rounds < 1 or args.duration <= 0 or args.connections < 1:
-        parser.error("--rounds, --duration and --connections must be positive")
-    try:
-        return run(rounds=args.rounds, duration=args.duration, connections=args.connections)
-    except BenchmarkError as exc:
-        print(f"patient_app_throughput: error: {exc}", file=sys.stderr)
-        return EXIT_INFRASTRUCTURE
+    return throughput_main(argv, name="patient_app_throughput", doc=__doc__, run=run)
 
 
 if __name__ == "__main__":

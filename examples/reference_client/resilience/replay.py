@@ -14,7 +14,6 @@ Every `interval` seconds one bounded round runs:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 from examples.reference_client.errors import RequestError, Upstream, UpstreamFailure
 from examples.reference_client.registration import Delivered
 from examples.reference_client.resilience.outbox import Outbox, OutboxEntry, OutboxKind
+from examples.reference_client.resilience.periodic import every
 
 log = logging.getLogger(__name__)
 
@@ -90,10 +90,4 @@ class Replayer:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Rounds every `interval` seconds until `stop` is set."""
-        while not stop.is_set():
-            try:
-                await self.run_round()
-            except Exception:  # a bug in one round must not end replay for the whole run
-                log.exception("replay round failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.interval)
+        await every(self.interval, stop, self.run_round, what="replay")

@@ -10,15 +10,12 @@ down (its breaker will say so), and what the cache holds stays as it is.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
-import logging
 from collections.abc import Awaitable, Callable
 
 from examples.reference_client.errors import UpstreamFailure
 from examples.reference_client.models import Answer
-
-log = logging.getLogger(__name__)
+from examples.reference_client.resilience.periodic import every
 
 Polyclinics = Callable[[], Awaitable[list[str]]]
 Refresh = Callable[[str, dt.date], Awaitable[Answer]]
@@ -56,10 +53,4 @@ class ScheduleWarmer:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Rounds every `interval` seconds until `stop` is set."""
-        while not stop.is_set():
-            try:
-                await self.run_round()
-            except Exception:  # a bug in one round must not end warming for the whole run
-                log.exception("schedule warming round failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.interval)
+        await every(self.interval, stop, self.run_round, what="schedule warming")
