@@ -44,6 +44,7 @@ def main() -> int:
         for line in summary_lines(journal.checks):
             print(line)
         print(f"           journal {result.journal_path}\n           junit   {result.junit_path}")
+        print(f"           report  {result.run_dir / 'report.html'}")
     told_apart = results["naive"].exit_code == 1 and results["resilient"].exit_code == 0
     print(
         "\nThe harness told them apart: the naive client fails incident 5, the resilient one holds."

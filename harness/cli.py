@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from harness.errors import ExitCode, HarnessError
+from harness.report import cli as report_cli
 from harness.runner import cli as runner_cli
 from harness.scenario import cli as scenario_cli
 from harness.stack import cli as stack_cli
@@ -26,6 +27,7 @@ REGISTRARS: tuple[Register, ...] = (
     scenario_cli.register,
     stack_cli.register,
     runner_cli.register,
+    report_cli.register,
 )
 
 

@@ -106,8 +106,10 @@ class _Strict(BaseModel):
 class Readiness(_Strict):
     """How the harness knows the client is up: GET base_url + path answers below 500."""
 
-    path: UrlPath = "/health"
-    timeout: Seconds = 30.0
+    path: UrlPath = Field(
+        default="/health", description="GET base_url + path must answer below 500"
+    )
+    timeout: Seconds = Field(default=30.0, description="how long to wait for it")
 
 
 class DegradedMarker(_Strict):
@@ -118,9 +120,15 @@ class DegradedMarker(_Strict):
     presence is enough (a JSON field must also not be null or false).
     """
 
-    header: str | None = None
-    json_field: str | None = None
-    value: str | None = None
+    header: str | None = Field(
+        default=None, description="a response header that marks degraded answers"
+    )
+    json_field: str | None = Field(
+        default=None, description="a dotted path into the JSON body, e.g. meta.source"
+    )
+    value: str | None = Field(
+        default=None, description="the value it must have; absent: presence is enough"
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> DegradedMarker:
@@ -151,9 +159,12 @@ class DegradedMarker(_Strict):
 class ClientDefinition(_Strict):
     """A client under test; see the module docstring for a worked example."""
 
-    name: Annotated[str, Field(min_length=1)]
-    description: str = ""
-    command: Annotated[tuple[Template, ...] | None, BeforeValidator(_split_command)] = Field(
+    name: Annotated[str, Field(min_length=1)] = Field(description="the client's name in reports")
+    description: str = Field(default="", description="what this client is")
+    command: Annotated[
+        tuple[Template, ...] | None,
+        BeforeValidator(_split_command, json_schema_input_type=list[str] | str | None),
+    ] = Field(
         default=None,
         description="argv to start it (a string is split like a shell); absent: running",
     )
@@ -161,18 +172,26 @@ class ClientDefinition(_Strict):
         default=None,
         description="working directory, relative to the client file",
     )
-    env: dict[EnvName, Template] = Field(default_factory=dict)
+    env: dict[EnvName, Template] = Field(
+        default_factory=dict,
+        description="the client's own variable names to templates with placeholders",
+    )
     port: Annotated[int, Field(ge=1, le=65_535)] | None = Field(
         default=None,
         description="port it listens on; absent: the harness picks a free one ({port})",
     )
-    base_url: Template = "http://127.0.0.1:{port}"
-    readiness: Readiness = Readiness()
+    base_url: Template = Field(
+        default="http://127.0.0.1:{port}",
+        description="where the load sends patients; loopback unless --allow-host names the host",
+    )
+    readiness: Readiness = Field(default=Readiness(), description="how the harness knows it is up")
     liveness_path: UrlPath | None = Field(
         default=None,
         description="probed during the run to see the client alive; default: readiness",
     )
-    degraded_marker: DegradedMarker | None = None
+    degraded_marker: DegradedMarker | None = Field(
+        default=None, description="what marks an answer as served degraded; absent: none is"
+    )
     locustfile: str | None = Field(
         default=None, description="the client's own locustfile, relative to the client file"
     )

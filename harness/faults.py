@@ -95,8 +95,13 @@ class _ToxicFault(_Strict):
 
     layer: ClassVar[FaultLayer] = FaultLayer.NETWORK
     kind: str
-    stream: Stream = Stream.DOWNSTREAM
-    toxicity: Probability = 1.0
+    stream: Stream = Field(
+        default=Stream.DOWNSTREAM,
+        description="direction: downstream (responses) or upstream (requests)",
+    )
+    toxicity: Probability = Field(
+        default=1.0, description="share of connections the toxic applies to"
+    )
 
     def attributes(self) -> dict[str, int]:
         """The toxic's own attributes (without kind, stream and toxicity)."""
@@ -175,24 +180,36 @@ class _Params(_Strict):
 
 
 class HttpErrorParams(_Params):
-    status: Literal[500, 502, 503, 504] = 500
+    status: Literal[500, 502, 503, 504] = Field(default=500, description="HTTP status to answer")
 
 
 class MaintenanceParams(_Params):
-    retry_after: Annotated[int, Field(ge=0, le=86_400)] = 7200
-    message: str = (
-        "Sistem sedang dalam pemeliharaan (maintenance). Silakan coba beberapa saat lagi."
+    retry_after: Annotated[int, Field(ge=0, le=86_400)] = Field(
+        default=7200, description="Retry-After header, seconds"
+    )
+    message: str = Field(
+        default="Sistem sedang dalam pemeliharaan (maintenance). Silakan coba beberapa saat lagi.",
+        description="text of the HTML maintenance page",
     )
 
 
 class ServiceErrorParams(_Params):
-    code: str = "500"
-    message: str = "Terjadi kesalahan pada server"
-    status: Annotated[int, Field(ge=200, le=599)] | None = None
+    code: str = Field(
+        default="500",
+        description="the service's own error code (BPJS metaData.code, FHIR issue code)",
+    )
+    message: str = Field(
+        default="Terjadi kesalahan pada server", description="the service's error message"
+    )
+    status: Annotated[int, Field(ge=200, le=599)] | None = Field(
+        default=None, description="HTTP status; absent: the service's usual (200 for BPJS)"
+    )
 
 
 class DelayParams(_Params):
-    ms: Annotated[int, Field(ge=0, le=600_000)] = 1000
+    ms: Annotated[int, Field(ge=0, le=600_000)] = Field(
+        default=1000, description="server-side delay before answering, ms"
+    )
 
 
 class NoParams(_Params):
@@ -200,22 +217,28 @@ class NoParams(_Params):
 
 
 class TruncatedBodyParams(_Params):
-    keep: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.5
-    declare_full_length: bool = True
+    keep: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        default=0.5, description="share of the body's bytes sent"
+    )
+    declare_full_length: bool = Field(default=True, description="Content-Length says the full size")
 
 
 class WrongContentTypeParams(_Params):
-    content_type: str = "text/html; charset=utf-8"
+    content_type: str = Field(
+        default="text/html; charset=utf-8", description="the Content-Type sent instead"
+    )
 
 
 class SchemaDriftParams(_Params):
-    mode: DriftMode = DriftMode.RENAME
-    field: str = Field(min_length=1)
-    to: str | None = None
+    mode: DriftMode = Field(default=DriftMode.RENAME, description="how the field drifts")
+    field: str = Field(min_length=1, description="the field that drifts")
+    to: str | None = Field(default=None, description="the new name (rename) or value (wrong_type)")
 
 
 class StaleDataParams(_Params):
-    days: Annotated[int, Field(ge=1, le=3650)] = 1
+    days: Annotated[int, Field(ge=1, le=3650)] = Field(
+        default=1, description="how many days old the data is"
+    )
 
 
 PARAMS_BY_KIND: Final[Mapping[AppFaultKind, type[_Params]]] = MappingProxyType(

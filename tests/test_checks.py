@@ -436,3 +436,15 @@ def test_steady_state_after_is_not_judged_while_a_fault_is_still_on() -> None:
     open_ended = FAULT.model_copy(update={"scheduled_end": None, "actual_end": None})
     window = SteadyStateWindow(duration=5, min_served_rate=0.95)
     assert steady_state_after(window, run_of(faults=(open_ended,))) is None
+
+
+def test_steady_state_after_ignores_requests_started_after_the_load_ended() -> None:
+    run = run_of()
+    late = Bucket(second=DURATION, name="GET /late", served=1)
+    requests = run.requests.model_copy(update={"buckets": (*run.requests.buckets, late)})
+    result = steady_state_after(
+        SteadyStateWindow(duration=5, min_served_rate=0.95),
+        run.model_copy(update={"requests": requests}),
+    )
+    assert result is not None
+    assert result.passed

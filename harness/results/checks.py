@@ -186,7 +186,8 @@ def steady_state_after(window: SteadyStateWindow, run: RunData) -> CheckResult |
     load, all of them after every fault; None when the run ends with a fault still on."""
     span = math.ceil(window.duration)
     spans = run.phases()
-    last = [s for s in run.seconds() if s.second >= int(run.duration) - span]
+    end = math.floor(run.duration)  # whole seconds of load; a late finisher's second is not one
+    last = [s for s in run.seconds() if end - span <= s.second < end]
     if not last or any(phase_at(spans, s.second + 0.5) is not Phase.AFTER for s in last):
         return None
     total = sum(s.total for s in last)

@@ -1,4 +1,8 @@
-"""`harness run <scenario> [--client FILE] [--report-dir DIR] [--time-scale X] [--workers N]`."""
+"""`harness run <scenario> [--client FILE] [--report-dir DIR] [--time-scale X] [--workers N]`.
+
+`harness run --suite <dir or tag> [same options]` runs several scenarios with one verdict
+(harness.runner.suite).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,9 @@ from pathlib import Path
 
 from harness.errors import UsageError
 from harness.net import LOOPBACK_HOST, require_loopback
+from harness.report import REPORT_FILE
 from harness.runner.engine import RunOptions, run_scenario, summary_lines
+from harness.runner.suite_cli import run_suite_command
 from harness.scenario.cli import positive_float
 
 
@@ -20,7 +26,15 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "Exit codes: 0 all checks passed, 1 a check failed, 2 invalid scenario or usage, "
         "3 environment or infrastructure failure, 130 interrupted.",
     )
-    parser.add_argument("scenario", type=Path, help="scenario file (scenarios/*.yaml)")
+    parser.add_argument(
+        "scenario", type=Path, nargs="?", help="scenario file (scenarios/*.yaml); or use --suite"
+    )
+    parser.add_argument(
+        "--suite",
+        metavar="DIR_OR_TAG",
+        help="run every scenario under a directory, or every scenario under scenarios/ with this "
+        "tag, one after the other: exit 0 if all pass, 1 if any check failed",
+    )
     parser.add_argument("--client", type=Path, help="client file; overrides the scenario's")
     parser.add_argument("--report-dir", type=Path, default=Path("reports"))
     parser.add_argument(
@@ -58,6 +72,15 @@ def _run(args: argparse.Namespace) -> int:
     if args.workers < 0 or args.remote_workers < 0:
         raise UsageError("--workers and --remote-workers must be 0 or more")
     require_loopback(args.master_bind, allowed_hosts=tuple(args.allow_host))
+    if args.suite is not None:
+        if args.scenario is not None:
+            raise UsageError("give a scenario file or --suite, not both")
+        return run_suite_command(args)
+    if args.scenario is None:
+        raise UsageError(
+            "name a scenario file (e.g. harness run scenarios/bpjs-outage.yaml) "
+            "or a suite with --suite DIR_OR_TAG"
+        )
     if not args.scenario.is_file():
         raise UsageError(f"scenario file {args.scenario} does not exist; see `harness list`")
     result = run_scenario(
@@ -78,4 +101,5 @@ def _run(args: argparse.Namespace) -> int:
     for line in summary_lines(journal.checks):
         out.write(line + "\n")
     out.write(f"journal: {result.journal_path}\njunit:   {result.junit_path}\n")
+    out.write(f"report:  {result.run_dir / REPORT_FILE}\n")
     return result.exit_code

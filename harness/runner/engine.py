@@ -35,6 +35,7 @@ from harness.load.config import LoadConfig
 from harness.load.runner import BUILTIN_LOCUSTFILE, LoadPlan, LoadRun, start_load, worker_argv
 from harness.net import LOOPBACK_HOST, free_ports
 from harness.process import ManagedProcess, Supervisor
+from harness.report import write_reports
 from harness.results.checks import CheckResult, evaluate, steady_state_after
 from harness.results.journal import Journal, Versions, build_journal, write_journal
 from harness.results.junit import write_junit
@@ -167,6 +168,7 @@ def run_scenario(options: RunOptions) -> RunResult:
     )
     journal_path = write_journal(journal, run_dir / "journal.json")
     junit_path = write_junit(journal, run_dir / "junit.xml")
+    write_reports(journal, run_dir)
     return RunResult(run_dir, journal_path, junit_path, journal)
 
 

@@ -47,9 +47,12 @@ def _switch(value: Any) -> Any:
 class ServedRateCheck(Strict):
     """Minimum share of requests served (or served degraded) in each phase given."""
 
-    before: Rate | None = None
-    during: Rate | None = None
-    after: Rate | None = None
+    before: Rate | None = Field(default=None, description="minimum rate before the first fault")
+    during: Rate | None = Field(default=None, description="minimum rate during fault windows")
+    after: Rate | None = Field(
+        default=None,
+        description="minimum rate after (everything later, gaps between faults included)",
+    )
     count_degraded: bool = Field(default=True, description="degraded answers count as served")
 
     @model_validator(mode="after")
@@ -66,9 +69,9 @@ class ServedRateCheck(Strict):
 class LatencyLimits(Strict):
     """Maximum latency percentiles in one phase."""
 
-    p50: Seconds | None = None
-    p95: Seconds | None = None
-    p99: Seconds | None = None
+    p50: Seconds | None = Field(default=None, description="maximum median latency")
+    p95: Seconds | None = Field(default=None, description="maximum 95th percentile")
+    p99: Seconds | None = Field(default=None, description="maximum 99th percentile")
 
     @model_validator(mode="after")
     def _some_limit(self) -> LatencyLimits:
@@ -85,9 +88,9 @@ class LatencyLimits(Strict):
 
 
 class LatencyCheck(Strict):
-    before: LatencyLimits | None = None
-    during: LatencyLimits | None = None
-    after: LatencyLimits | None = None
+    before: LatencyLimits | None = Field(default=None, description="limits before the first fault")
+    during: LatencyLimits | None = Field(default=None, description="limits during fault windows")
+    after: LatencyLimits | None = Field(default=None, description="limits after")
     outcomes: tuple[Outcome, ...] = Field(
         default=(Outcome.SERVED, Outcome.DEGRADED, Outcome.FAILED),
         description="which answers count: by default every answer a patient waited for",
@@ -105,7 +108,7 @@ class LatencyCheck(Strict):
 
 
 class _StableRateCheck(Strict):
-    max: Seconds
+    max: Seconds = Field(description="the longest it may take (wall time)")
     min_rate: Rate
     stable_for: PositiveSeconds = Field(
         default=5.0,
@@ -117,19 +120,24 @@ class _StableRateCheck(Strict):
 class TimeToServedCheck(_StableRateCheck):
     """After a fault starts, how long until patients are served again (see results.checks)."""
 
-    min_rate: Rate = 0.9
-    count_degraded: bool = True
+    min_rate: Rate = Field(default=0.9, description="the served rate that counts as served again")
+    count_degraded: bool = Field(default=True, description="degraded answers count as served")
 
 
 class RecoveryTimeCheck(_StableRateCheck):
     """After a fault ends, how long until patients are served normally again."""
 
-    min_rate: Rate = 0.95
-    count_degraded: bool = False
+    min_rate: Rate = Field(default=0.95, description="the served rate that counts as recovered")
+    count_degraded: bool = Field(
+        default=False,
+        description="degraded answers count as served (by default recovery means live answers)",
+    )
 
 
 class NothingLostCheck(Strict):
-    max_lost: NonNegativeInt = 0
+    max_lost: NonNegativeInt = Field(
+        default=0, description="accepted records that may be missing from the ledger"
+    )
     min_accepted: NonNegativeInt = Field(
         default=1,
         description="fewer accepted records than this and the check cannot judge: it fails",
@@ -137,7 +145,9 @@ class NothingLostCheck(Strict):
 
 
 class NoDuplicatesCheck(Strict):
-    max_duplicates: NonNegativeInt = 0
+    max_duplicates: NonNegativeInt = Field(
+        default=0, description="natural-key duplicates allowed in the ledgers"
+    )
 
 
 class ClientAliveCheck(Strict):
@@ -149,13 +159,34 @@ class ClientAliveCheck(Strict):
 class Checks(Strict):
     """Each key runs one check; `true` runs it with its defaults."""
 
-    served_rate: ServedRateCheck | None = None
-    latency: LatencyCheck | None = None
-    time_to_served: TimeToServedCheck | None = None
-    recovery_time: RecoveryTimeCheck | None = None
-    nothing_lost: Annotated[NothingLostCheck | None, BeforeValidator(_switch)] = None
-    no_duplicates: Annotated[NoDuplicatesCheck | None, BeforeValidator(_switch)] = None
-    client_alive: Annotated[ClientAliveCheck | None, BeforeValidator(_switch)] = None
+    served_rate: ServedRateCheck | None = Field(
+        default=None, description="share of requests served (or served degraded) per phase"
+    )
+    latency: LatencyCheck | None = Field(default=None, description="latency percentiles per phase")
+    time_to_served: TimeToServedCheck | None = Field(
+        default=None,
+        description="after each fault starts, how long until patients are served again",
+    )
+    recovery_time: RecoveryTimeCheck | None = Field(
+        default=None, description="after each fault ends, how long until service is normal again"
+    )
+    # json_schema_input_type: the published JSON Schema accepts `true` / `false` as the loader does
+    nothing_lost: Annotated[
+        NothingLostCheck | None,
+        BeforeValidator(_switch, json_schema_input_type=bool | NothingLostCheck | None),
+    ] = Field(
+        default=None, description="every record a patient was told was accepted is in the ledger"
+    )
+    no_duplicates: Annotated[
+        NoDuplicatesCheck | None,
+        BeforeValidator(_switch, json_schema_input_type=bool | NoDuplicatesCheck | None),
+    ] = Field(default=None, description="no natural-key duplicates in the ledgers")
+    client_alive: Annotated[
+        ClientAliveCheck | None,
+        BeforeValidator(_switch, json_schema_input_type=bool | ClientAliveCheck | None),
+    ] = Field(
+        default=None, description="the client never stopped answering liveness probes, nor exited"
+    )
 
     @model_validator(mode="after")
     def _some_check(self) -> Checks:

@@ -71,14 +71,20 @@ def _slug(value: str) -> str:
     return value
 
 
-Slug = Annotated[str, AfterValidator(_slug)]
+Slug = Annotated[str, AfterValidator(_slug), Field(json_schema_extra={"pattern": _SLUG.pattern})]
 
 
 class Stack(Strict):
     """Which mocks run, and the seed of their shared dataset."""
 
-    services: tuple[ServiceName, ...] = (ServiceName.BPJS, ServiceName.ERM, ServiceName.PATIENT_APP)
-    seed: NonNegativeInt = 1
+    services: tuple[ServiceName, ...] = Field(
+        default=(ServiceName.BPJS, ServiceName.ERM, ServiceName.PATIENT_APP),
+        description="the mocks to start, each once",
+    )
+    seed: NonNegativeInt = Field(
+        default=1,
+        description="seed of the shared dataset: the same seed, the same patients everywhere",
+    )
 
     @model_validator(mode="after")
     def _unique(self) -> Stack:
@@ -92,16 +98,20 @@ class Stack(Strict):
 class Step(Strict):
     """One fault on one service over a window of the timeline."""
 
-    at: TimePoint
+    at: TimePoint = Field(
+        description="when the fault starts: an offset from the timeline's start, or a clock time"
+    )
     for_: PositiveSeconds | None = Field(
         default=None,
         alias="for",
         description="how long; absent (and no until): to the end of the load",
     )
-    until: TimePoint | None = None
-    target: ServiceName
-    fault: Fault
-    note: str = ""
+    until: TimePoint | None = Field(
+        default=None, description="when it ends (instead of for): an offset or a clock time"
+    )
+    target: ServiceName = Field(description="the service it hits; must be in stack.services")
+    fault: Fault = Field(description="the fault: its kind and attributes (see the fault kinds)")
+    note: str = Field(default="", description="free text for the report")
 
 
 def _steps_only(value: Any) -> Any:
@@ -114,7 +124,9 @@ class Timeline(Strict):
         default=None,
         description="the incident's clock time at offset 0s, for steps given as clock times",
     )
-    steps: tuple[Step, ...] = ()
+    steps: tuple[Step, ...] = Field(
+        default=(), description="the faults, each over its window of the timeline"
+    )
 
     def offset(self, point: float | ClockTime) -> float | None:
         """Incident seconds from the start for an offset or clock time; None if unresolvable."""
@@ -147,24 +159,34 @@ class Timeline(Strict):
 class Stage(Strict):
     """A stretch of the load with its own user counts (a locust load shape)."""
 
-    name: str = ""
-    duration: PositiveSeconds
+    name: str = Field(default="", description="a label for the stage")
+    duration: PositiveSeconds = Field(description="how long the stage lasts (incident time)")
     users: dict[UserClassName, NonNegativeInt] | None = Field(
         default=None, description="counts for classes of load.users; absent: load.users"
     )
-    spawn_rate: Annotated[float, Field(gt=0)] | None = None
+    spawn_rate: Annotated[float, Field(gt=0)] | None = Field(
+        default=None, description="users started per second; absent: load.spawn_rate"
+    )
 
 
 class Load(Strict):
     """The patients and staff: locust user classes with counts, for a duration or in stages."""
 
-    users: dict[UserClassName, NonNegativeInt]
+    users: dict[UserClassName, NonNegativeInt] = Field(
+        description="locust user class to count, e.g. {FrontDeskStaff: 4, AppPatient: 6}"
+    )
     spawn_rate: Annotated[float, Field(gt=0)] = Field(
         default=5.0,
         description="users started per second",
     )
-    duration: PositiveSeconds | None = None
-    stages: tuple[Stage, ...] = ()
+    duration: PositiveSeconds | None = Field(
+        default=None,
+        description="incident time of the load (the timeline's length); or give stages",
+    )
+    stages: tuple[Stage, ...] = Field(
+        default=(),
+        description="stretches of the load with their own user counts, instead of duration",
+    )
 
     @model_validator(mode="after")
     def _shape(self) -> Load:
@@ -182,15 +204,24 @@ class Load(Strict):
 class SteadyStateWindow(Strict):
     """A fault-free stretch of load whose served rate must hold (wall-clock time)."""
 
-    duration: Seconds = 5.0
-    min_served_rate: Rate = 0.95
+    duration: Seconds = Field(default=5.0, description="how long the window lasts (wall time)")
+    min_served_rate: Rate = Field(
+        default=0.95, description="the share of requests that must be served in it"
+    )
 
 
 class SteadyState(Strict):
     """Checked before the timeline starts (else the run stops: exit 3) and after it ends."""
 
-    before: SteadyStateWindow = SteadyStateWindow()
-    after: SteadyStateWindow = SteadyStateWindow()
+    before: SteadyStateWindow = Field(
+        default=SteadyStateWindow(),
+        description="before the timeline starts; if it does not hold, the run stops with exit 3",
+    )
+    after: SteadyStateWindow = Field(
+        default=SteadyStateWindow(),
+        description="the last seconds of load, once every fault is over: served normally "
+        "(degraded does not count); the check served_rate.after.steady_state",
+    )
 
 
 def _client_tag(value: Any) -> str:
@@ -209,26 +240,36 @@ ClientRef = Annotated[
 class Scenario(Strict):
     """A real incident (or a building block) as a fault timeline under load, with its checks."""
 
-    name: Slug
-    title: Annotated[str, Field(min_length=1)]
+    name: Slug = Field(description="the scenario's id: lower-case letters, digits and hyphens")
+    title: Annotated[str, Field(min_length=1)] = Field(
+        description="one line for listings and reports"
+    )
     incident: IncidentNumber | None = Field(
         default=None,
         description="which incident of shared/incidents.md (1-5); absent: a building block",
     )
     reference: str = Field(default="", description="where the incident's facts come from")
-    description: str = ""
-    tags: tuple[str, ...] = ()
-    stack: Stack = Stack()
+    description: str = Field(default="", description="what the scenario models and why")
+    tags: tuple[str, ...] = Field(
+        default=(), description="words to select scenarios by, e.g. `harness run --suite ci`"
+    )
+    stack: Stack = Field(default=Stack(), description="which mocks run, and the dataset seed")
     client: ClientRef | None = Field(
         default=None, description="inline client definition, or a client file relative to this file"
     )
-    load: Load
-    timeline: Annotated[Timeline, BeforeValidator(_steps_only)] = Timeline()
-    checks: Checks
+    load: Load = Field(description="the patients and staff sending requests throughout")
+    timeline: Annotated[
+        Timeline, BeforeValidator(_steps_only, json_schema_input_type=Timeline | list[Step])
+    ] = Field(
+        default=Timeline(), description="the faults over time (a bare list of steps is accepted)"
+    )
+    checks: Checks = Field(description="what must hold for a pass; at least one")
     time_scale: Annotated[float, Field(gt=0)] = Field(
         default=1.0, description="incident seconds per wall second; 160 runs 4h in 90s"
     )
-    steady_state: SteadyState = SteadyState()
+    steady_state: SteadyState = Field(
+        default=SteadyState(), description="fault-free windows before and after the timeline"
+    )
     drain: Seconds = Field(
         default=10.0,
         description="wall seconds after the load stops, before checks",

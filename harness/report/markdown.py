@@ -1,0 +1,106 @@
+"""summary.md: the run in GitHub-flavoured Markdown, for CI job summaries and PR comments.
+
+text = render_summary(journal)    # verdict line, checks table, integrity, faults, environment
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from harness.durations import format_duration
+from harness.report.values import (
+    fault_label,
+    integrity_rows,
+    measured_text,
+    pass_text,
+    threshold_text,
+    verdict_text,
+)
+from harness.results.checks import Verdict
+from harness.results.journal import Journal
+
+
+def cell(text: str) -> str:
+    """Text safe inside a Markdown table cell: one line; pipes escaped, and `<` so that no text
+    from a journal turns into HTML (`>` stays readable: it only matters at the start of a line)."""
+    flat = " ".join(text.split())
+    return flat.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;")
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    """A Markdown table as lines; every cell goes through `cell`."""
+    lines = [
+        "| " + " | ".join(cell(h) for h in header) + " |",
+        "|" + "|".join(" --- " for _ in header) + "|",
+    ]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return lines
+
+
+def verdict_mark(verdict: Verdict) -> str:
+    return "✅" if verdict is Verdict.PASS else "❌"
+
+
+def render_summary(journal: Journal) -> str:
+    scenario = journal.scenario
+    client = journal.client.name if journal.client is not None else "none"
+    failed = [c for c in journal.checks if not c.passed]
+    lines = [
+        f"## {verdict_mark(journal.verdict)} {verdict_text(journal.verdict)}: "
+        f"{cell(scenario.name)} against {cell(client)}",
+        "",
+        f"{cell(scenario.title)}. Run `{journal.run_id}`, "
+        f"{format_duration(journal.duration_s)} of load at time scale {journal.time_scale:g}; "
+        f"{len(journal.checks) - len(failed)} of {len(journal.checks)} checks passed"
+        f" (exit code {journal.exit_code}).",
+        "",
+        "### Checks",
+        "",
+        *table(
+            ("check", "value", "threshold", "result", "reason"),
+            (
+                (
+                    f"`{c.id}`",
+                    measured_text(c),
+                    threshold_text(c),
+                    ("✅ " if c.passed else "❌ ") + pass_text(c.passed),
+                    c.reason,
+                )
+                for c in journal.checks
+            ),
+        ),
+        "",
+        "### Data integrity",
+        "",
+        *table(("figure", "value"), integrity_rows(journal.integrity)),
+        "",
+    ]
+    if journal.faults:
+        lines += ["### Faults", ""]
+        lines += table(
+            ("fault", "scheduled", "actual", "error"),
+            (
+                (
+                    fault_label(w),
+                    _span(w.scheduled_start, w.scheduled_end),
+                    "not applied"
+                    if w.actual_start is None
+                    else _span(w.actual_start, w.actual_end),
+                    w.error or "",
+                )
+                for w in journal.faults
+            ),
+        )
+        lines.append("")
+    versions = journal.versions
+    lines.append(
+        f"Seed {scenario.stack.seed}; harness {versions.harness or 'n/a'}, "
+        f"python {versions.python}, locust {versions.locust or 'n/a'}, "
+        f"toxiproxy {versions.toxiproxy or 'n/a'}. The full report is report.html beside this "
+        "file."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _span(start: float, end: float | None) -> str:
+    return f"{start:.1f}s to {'end' if end is None else f'{end:.1f}s'}"

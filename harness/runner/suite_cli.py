@@ -1,0 +1,50 @@
+"""The output of `harness run --suite`: one verdict line per scenario, then the suite's."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from harness.runner.suite import INDEX_FILE, SuiteEntry, SuiteOptions, run_suite
+
+
+def _line(entry: SuiteEntry, suite_dir: Path) -> str:
+    journal = str(suite_dir / entry.journal) if entry.journal else entry.error or ""
+    return (
+        f"{entry.verdict.value.upper():<5} {entry.scenario:<36} (exit {entry.exit_code})  {journal}"
+    )
+
+
+def run_suite_command(args: argparse.Namespace) -> int:
+    """`harness run --suite ...`; exit 2/3 errors propagate as HarnessError to harness.cli."""
+    out = sys.stdout
+
+    def report(entry: SuiteEntry, suite_dir: Path) -> None:
+        out.write(_line(entry, suite_dir) + "\n")
+        out.flush()
+
+    result = run_suite(
+        SuiteOptions(
+            selector=args.suite,
+            client_path=args.client,
+            report_dir=args.report_dir,
+            time_scale=args.time_scale,
+            workers=args.workers,
+            remote_workers=args.remote_workers,
+            master_bind=args.master_bind,
+            allowed_hosts=tuple(args.allow_host),
+        ),
+        on_run=report,
+    )
+    summary = result.summary
+    passed = sum(1 for run in summary.runs if run.exit_code == 0)
+    out.write(
+        f"suite verdict: {summary.verdict.value.upper()} (exit {summary.exit_code}): "
+        f"{passed} of {len(summary.runs)} scenarios passed\n"
+        f"suite: {result.summary_path}\n"
+    )
+    index = result.summary_path.with_name(INDEX_FILE)
+    if index.is_file():
+        out.write(f"index: {index}\n")
+    return result.exit_code

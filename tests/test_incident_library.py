@@ -1,0 +1,123 @@
+"""The incident library (scenarios/ and scenarios/blocks/) validates and runs end to end.
+
+For every incident scenario the naive reference client fails at least one of the checks the
+incident is about, and the resilient one passes every check. Every building block validates and
+passes against the resilient client. Real toxiproxy, mocks, reference clients and locust, as in
+tests/test_run_e2e.py (which runs incident 5, scenarios/bpjs-outage.yaml, against both builds).
+
+Each run takes about 1.5 minutes (incidents) or 1 minute (blocks); the whole file about 18
+minutes on this machine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.scenario.loader import find_scenario_files, load_scenario
+from tests.test_run_e2e import NAIVE, RESILIENT, ROOT, _failed_checks, _harness, _journal
+
+SCENARIOS = ROOT / "scenarios"
+BLOCKS = SCENARIOS / "blocks"
+
+# What each incident is about: the naive client must fail at least one of these.
+KEY_CHECKS: dict[str, frozenset[str]] = {
+    # broken app: patients not served, and not served again while it lasts
+    "incident-1-patient-app-broken.yaml": frozenset({"served_rate.during", "time_to_served"}),
+    # ERM down: no offline queue within seconds, visits lost or entered twice
+    "incident-2-erm-down.yaml": frozenset(
+        {"served_rate.during", "time_to_served", "nothing_lost", "no_duplicates"}
+    ),
+    # maintenance: no stored certificate / cached data, or no return to live data
+    "incident-3-maintenance.yaml": frozenset(
+        {"served_rate.during", "time_to_served", "recovery_time"}
+    ),
+    # e-HAC unreachable: submissions refused (re-entered on paper), lost or duplicated
+    "incident-4-ehac-unreachable.yaml": frozenset(
+        {"served_rate.during", "time_to_served", "nothing_lost", "no_duplicates"}
+    ),
+}
+# Incident 5 runs against both builds in tests/test_run_e2e.py; not twice.
+RUN_ELSEWHERE = frozenset({"bpjs-outage.yaml"})
+
+# The records each incident's load must have had accepted (so nothing_lost judged something).
+ACCEPTED_KINDS: dict[str, tuple[str, ...]] = {
+    "incident-1-patient-app-broken.yaml": ("booking",),
+    "incident-2-erm-down.yaml": ("registration",),
+    "incident-3-maintenance.yaml": ("booking",),
+    "incident-4-ehac-unreachable.yaml": ("submission",),
+}
+
+
+def _incident_files() -> list[Path]:
+    return [p for p in find_scenario_files([SCENARIOS]) if BLOCKS not in p.parents]
+
+
+def _block_files() -> list[Path]:
+    return find_scenario_files([BLOCKS])
+
+
+def test_the_whole_library_validates() -> None:
+    done = _harness("validate", "scenarios")  # cwd is ROOT: relative paths in the output
+    assert done.returncode == 0, done.stdout + done.stderr
+    for path in find_scenario_files([SCENARIOS]):
+        assert f"ok  {path.relative_to(ROOT)}" in done.stdout, done.stdout
+
+
+def test_every_incident_has_a_scenario_with_key_checks() -> None:
+    incidents = {
+        load_scenario(path).scenario.incident: path.name
+        for path in _incident_files()
+        if load_scenario(path).scenario.incident is not None
+    }
+    assert set(incidents) == {1, 2, 3, 4, 5}
+    assert {p.name for p in _incident_files()} == set(KEY_CHECKS) | RUN_ELSEWHERE
+
+
+@pytest.mark.parametrize("path", _incident_files(), ids=lambda p: p.stem)
+def test_incident_scenarios_are_tagged_for_ci(path: Path) -> None:
+    scenario = load_scenario(path).scenario
+    assert scenario.incident is not None
+    assert {"incident", "ci"} <= set(scenario.tags), scenario.tags
+    assert len(scenario.tags) >= 3, "a topic tag besides incident and ci"
+
+
+@pytest.mark.parametrize("path", _block_files(), ids=lambda p: p.stem)
+def test_blocks_are_tagged(path: Path) -> None:
+    scenario = load_scenario(path).scenario
+    assert scenario.incident is None
+    assert "block" in scenario.tags
+
+
+@pytest.mark.parametrize("name", sorted(KEY_CHECKS))
+def test_incident_fails_the_naive_client(name: str, tmp_path: Path) -> None:
+    scenario = SCENARIOS / name
+    done = _harness("run", str(scenario), "--client", str(NAIVE), "--report-dir", str(tmp_path))
+    assert done.returncode == 1, done.stdout + done.stderr
+    failed = _failed_checks(_journal(done.stdout))
+    assert failed & KEY_CHECKS[name], f"failed {sorted(failed)}, none of {KEY_CHECKS[name]}"
+
+
+@pytest.mark.parametrize("name", sorted(KEY_CHECKS))
+def test_incident_passes_the_resilient_client(name: str, tmp_path: Path) -> None:
+    scenario = SCENARIOS / name
+    done = _harness("run", str(scenario), "--client", str(RESILIENT), "--report-dir", str(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    journal = _journal(done.stdout)
+    assert journal["verdict"] == "pass"
+    assert not _failed_checks(journal)
+    integrity = journal["integrity"]
+    assert isinstance(integrity, dict)
+    for kind in ACCEPTED_KINDS[name]:
+        assert integrity["accepted"][kind] > 0, integrity
+    assert integrity["lost"] == 0
+
+
+@pytest.mark.parametrize("path", _block_files(), ids=lambda p: p.stem)
+def test_block_passes_the_resilient_client(path: Path, tmp_path: Path) -> None:
+    done = _harness("run", str(path), "--client", str(RESILIENT), "--report-dir", str(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    journal = _journal(done.stdout)
+    assert journal["verdict"] == "pass"
+    assert not _failed_checks(journal)

@@ -1,0 +1,285 @@
+"""report.html, summary.md, chart.svg, `harness report` and `harness compare` on built journals."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main
+from harness.faults import FaultLayer
+from harness.report import write_reports
+from harness.report.chart import MAX_BINS, bins, render_chart
+from harness.report.compare import compare_runs, render_comparison
+from harness.report.html import render_html
+from harness.report.markdown import render_summary
+from harness.report.values import fault_label
+from harness.results.journal import Journal, Percentiles, SecondSummary, write_journal
+from harness.results.run import FaultWindow
+from tests.test_checks import NAIVE, RESILIENT
+from tests.test_journal import journal_for
+
+ONE_MB = 1_000_000
+SVG_NS = "{http://www.w3.org/2000/svg}"
+# Anything that would make a browser fetch something: an absolute or protocol-relative URL in
+# src/href/xlink:href/action, a CSS url() or @import, a <link>, <script> or <iframe>.
+EXTERNAL = re.compile(
+    r"""(?:src|href|action)\s*=\s*["']?\s*(?:[a-z][a-z0-9+.-]*:|//)|url\(|@import|<link\b|<script\b|<iframe\b""",
+    re.IGNORECASE,
+)
+HOSTILE = '<script>alert("x")</script> & "quotes" | pipes'
+
+
+def _with_faults(journal: Journal, *windows: FaultWindow) -> Journal:
+    return journal.model_copy(update={"faults": (*journal.faults, *windows)})
+
+
+def _window(step: int, *, kind: str, description: str = "", applied: bool = True) -> FaultWindow:
+    return FaultWindow(
+        step=step,
+        target="erm",
+        kind=kind,
+        layer=FaultLayer.APP,
+        description=description,
+        scheduled_start=20.0,
+        scheduled_end=30.0,
+        actual_start=20.01 if applied else None,
+        actual_end=30.02 if applied else None,
+        error=None if applied else "toxiproxy refused the toxic",
+    )
+
+
+@pytest.fixture(scope="module")
+def naive() -> Journal:
+    return journal_for(NAIVE)
+
+
+@pytest.fixture(scope="module")
+def resilient() -> Journal:
+    return journal_for(RESILIENT)
+
+
+def test_html_shows_the_verdict_first_then_every_check_and_fault(naive: Journal) -> None:
+    journal = _with_faults(naive, _window(7, kind="http_error"))
+    page = render_html(journal)
+    body = page[page.index("<body>") :]
+    assert body.index("FAIL") < body.index("<svg"), "the verdict comes before the chart"
+    assert "<title>FAIL: bpjs-outage" in page
+    for check in journal.checks:
+        assert f"<code>{check.id}</code>" in page
+        assert check.reason in page
+    failed = [c for c in journal.checks if not c.passed]
+    assert failed, "the naive journal must have failed checks"
+    assert page.count('<tr class="failed">') == len(failed)
+    for window in journal.faults:
+        assert f">{fault_label(window)}</text>" in page, "each fault window is labelled"
+    assert page.count('<g class="fault">') == len(journal.faults)
+    assert len(page.encode()) < ONE_MB
+
+
+def test_html_has_the_integrity_figures_and_environment(resilient: Journal) -> None:
+    page = render_html(resilient)
+    assert "<title>PASS: bpjs-outage" in page
+    accepted = resilient.integrity.accepted
+    assert accepted, "journal_for records an accepted registration"
+    for kind, count in accepted.items():
+        ledger = resilient.integrity.ledger_records.get(kind, 0)
+        assert f"{kind.value}: accepted / in the ledger</td>" in page
+        assert f">{count} / {ledger}</td>" in page
+    assert f"<td>{resilient.scenario.stack.seed}</td>" in page
+    assert f"<td>{resilient.time_scale:g} incident seconds per second</td>" in page
+    assert f"<td>{resilient.versions.python}</td>" in page
+    assert "<td>resilient</td>" in page
+    assert "<td>2.12.0</td>" in page  # toxiproxy version
+
+
+def test_html_and_svg_reference_nothing_outside_the_page(naive: Journal) -> None:
+    page = render_html(naive)
+    assert EXTERNAL.search(page) is None, EXTERNAL.search(page)
+    # the inline SVG needs no namespace URL; chart.svg does, and nothing else
+    assert "http://" not in page
+    assert "https://" not in page
+    svg = render_chart(naive)
+    assert EXTERNAL.search(svg) is None
+    assert re.findall(r"https?://[^\"' ]+", svg) == ["http://www.w3.org/2000/svg"]
+
+
+def test_the_regex_that_guards_against_external_urls_finds_them() -> None:
+    for bad in (
+        '<img src="https://cdn.example/x.png">',
+        "<a href=//example.org>x</a>",
+        "<style>body{background:url(x.png)}</style>",
+        '<link rel="stylesheet" href="s.css">',
+        "<script>1</script>",
+    ):
+        assert EXTERNAL.search(bad), bad
+    assert EXTERNAL.search('<a href="run-1/report.html">run</a>') is None
+
+
+def test_text_from_the_journal_is_escaped_everywhere(naive: Journal) -> None:
+    journal = _with_faults(naive, _window(7, kind=HOSTILE, description=HOSTILE))
+    page = render_html(journal)
+    svg = render_chart(journal)
+    summary = render_summary(journal)
+    for text in (page, svg):
+        assert "<script>" not in text
+        assert "&lt;script&gt;" in text
+    assert "<script>" not in summary
+    ET.fromstring(svg)  # still well-formed XML
+
+
+def test_chart_svg_has_three_panels_and_a_shaded_labelled_window(naive: Journal) -> None:
+    journal = _with_faults(naive, _window(7, kind="schema_drift", applied=False))
+    root = ET.fromstring(render_chart(journal))
+    assert root.tag == f"{SVG_NS}svg"
+    texts = ["".join(t.itertext()) for t in root.iter(f"{SVG_NS}text")]
+    for panel in ("Requests started per second", "Latency (ms)", "Failed and degraded"):
+        assert any(t.startswith(panel) for t in texts), panel
+    assert "bpjs: down" in texts
+    assert "erm: schema_drift (not applied)" in texts
+    faults = [g for g in root.iter(f"{SVG_NS}g") if g.get("class") == "fault"]
+    assert len(faults) == 2
+    shaded = faults[0].find(f"{SVG_NS}rect")
+    assert shaded is not None
+    assert float(shaded.get("width", "0")) > 0
+    paths = [p.get("d", "") for p in root.iter(f"{SVG_NS}path")]
+    assert len(paths) == 4, "p50, p95, failed %, degraded %"
+
+
+def test_a_long_run_is_binned_and_stays_under_one_megabyte(naive: Journal) -> None:
+    seconds = tuple(
+        SecondSummary(
+            second=s,
+            served=40 + s % 7,
+            degraded=s % 3,
+            failed=s % 5,
+            latency=Percentiles(p50_ms=20.0 + s % 11, p95_ms=90.0 + s % 13, p99_ms=200.0),
+        )
+        for s in range(4 * 3600)
+    )
+    timeline = naive.timeline.model_copy(update={"per_second": seconds})
+    journal = naive.model_copy(update={"timeline": timeline, "duration_s": 4 * 3600.0})
+    grouped = bins(seconds)
+    assert len(grouped) <= MAX_BINS
+    assert sum(b.total * b.width for b in grouped) == pytest.approx(
+        sum(s.served + s.degraded + s.failed for s in seconds)
+    )
+    assert len(render_html(journal).encode()) < ONE_MB
+    assert "30s bins" in render_chart(journal)
+
+
+def test_an_empty_timeline_still_renders(naive: Journal) -> None:
+    timeline = naive.timeline.model_copy(update={"per_second": ()})
+    journal = naive.model_copy(update={"timeline": timeline, "faults": ()})
+    svg = render_chart(journal)
+    assert svg.count("no requests recorded") == 3
+    ET.fromstring(svg)
+
+
+def test_summary_md_has_the_verdict_and_the_checks_table(naive: Journal) -> None:
+    summary = render_summary(naive)
+    first = summary.splitlines()[0]
+    assert first.startswith("## ")
+    assert "FAIL" in first
+    assert "bpjs-outage" in first
+    assert "| check | value | threshold | result | reason |" in summary
+    rows = [line for line in summary.splitlines() if line.startswith("| `")]
+    assert [row.split("`")[1] for row in rows] == [c.id for c in naive.checks]
+    during = next(r for r in rows if "`served_rate.during`" in r)
+    assert "FAIL" in during
+    assert ">= 90.0%" in during
+    assert "| lost (accepted, not in the ledger) | 0 |" in summary
+
+
+def test_compare_marks_the_checks_that_changed(naive: Journal, resilient: Journal) -> None:
+    rows = {row.label: row for row in compare_runs(naive, resilient)}
+    assert rows["verdict"].change == "FAIL -> PASS"
+    assert rows["served_rate.during"].change == "FAIL -> pass"
+    assert rows["served_rate.during"].a.endswith("FAIL")
+    assert not rows["served_rate.before"].changed
+    assert not rows["nothing_lost"].changed
+    text = render_comparison(naive, resilient)
+    assert "| **served_rate.during** |" in text
+    assert "| served_rate.before |" in text
+    assert set(rows) >= {c.id for c in naive.checks}
+
+
+def test_compare_lists_checks_present_in_one_run_only(naive: Journal) -> None:
+    fewer = naive.model_copy(update={"checks": naive.checks[1:]})
+    rows = {row.label: row for row in compare_runs(naive, fewer)}
+    gone = naive.checks[0].id
+    assert (rows[gone].b, rows[gone].change) == ("-", "only in A")
+
+
+def test_write_reports_writes_the_three_files(tmp_path: Path, naive: Journal) -> None:
+    files = write_reports(naive, tmp_path)
+    assert files.html.read_text(encoding="utf-8") == render_html(naive)
+    assert files.summary.read_text(encoding="utf-8") == render_summary(naive)
+    ET.fromstring(files.chart.read_text(encoding="utf-8"))
+
+
+def _run_dir(root: Path, journal: Journal) -> Path:
+    run_dir = root / journal.run_id
+    write_journal(journal, run_dir / "journal.json")
+    return run_dir
+
+
+def test_harness_report_re_renders_from_the_journal(
+    tmp_path: Path, naive: Journal, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_dir = _run_dir(tmp_path, naive)
+    assert main(["report", str(run_dir)]) == 0
+    out = capsys.readouterr().out
+    assert f"report:  {run_dir / 'report.html'}" in out
+    assert (run_dir / "report.html").read_text(encoding="utf-8") == render_html(naive)
+    assert (run_dir / "summary.md").is_file()
+    assert (run_dir / "chart.svg").is_file()
+
+
+def test_harness_report_on_a_folder_of_runs_writes_an_index(
+    tmp_path: Path, naive: Journal, resilient: Journal, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _run_dir(tmp_path, naive)
+    _run_dir(tmp_path / "second", resilient).rename(tmp_path / "b-resilient")
+    assert main(["report", str(tmp_path)]) == 0
+    assert "(2 runs)" in capsys.readouterr().out
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "1 of 2 runs passed" in index
+    assert f'href="{naive.run_id}/report.html"' in index
+    assert 'href="b-resilient/report.html"' in index
+    assert EXTERNAL.search(index.replace('href="', 'x="')) is None
+    assert (tmp_path / "b-resilient" / "report.html").is_file()
+
+
+def test_harness_compare_prints_a_markdown_table(
+    tmp_path: Path, naive: Journal, resilient: Journal, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = _run_dir(tmp_path / "a", naive)
+    b = _run_dir(tmp_path / "b", resilient)
+    assert main(["compare", str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    assert "| **verdict** | FAIL | PASS | FAIL -> PASS |" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["report", "{tmp}/missing"], "does not exist"),
+        (["report", "{tmp}/empty"], "has no journal.json"),
+        (["compare", "{tmp}/missing", "{tmp}"], "does not exist"),
+        (["report", "{tmp}/broken"], "is not a harness journal"),
+    ],
+)
+def test_bad_paths_give_one_line_and_exit_2(
+    tmp_path: Path, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "journal.json").write_text('{"format": "nope"}', encoding="utf-8")
+    assert main([a.replace("{tmp}", str(tmp_path)) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert message in err
+    assert "Traceback" not in err
