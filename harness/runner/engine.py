@@ -54,7 +54,7 @@ from harness.scenario.types import ServiceName
 from harness.stack.apply import StackFaults
 from harness.stack.topology import ServicePorts, Topology, start_stack
 from harness.toxiproxy.adapter import ToxiproxyClient
-from harness.toxiproxy.install import require
+from harness.toxiproxy.install import Provision, require
 
 LEDGER_SERVICES: Final = (ServiceName.ERM, ServiceName.PATIENT_APP)
 TICK_S: Final = 0.25
@@ -116,7 +116,7 @@ def run_scenario(options: RunOptions) -> RunResult:
         ) as sup,
         contextlib.ExitStack() as teardown,
     ):
-        started = _start(sup, teardown, scenario, client, loaded, run_dir, options)
+        started = _start(sup, teardown, scenario, client, loaded, run_dir, options, provision)
         progress.say(f"stack and client up; client at {started.client.base_url}")
         t0 = time.time()
         plan = _load_plan(scenario, schedule, started, client, loaded, run_dir, options, t0)
@@ -203,10 +203,11 @@ def _start(
     loaded: ScenarioFile,
     run_dir: Path,
     options: RunOptions,
+    provision: Provision,
 ) -> _Started:
     ports = free_ports(2 + 2 * len(scenario.stack.services))  # toxiproxy, mocks, proxies, client
     topology = _run_topology(scenario, run_dir, ports)
-    toxiproxy = start_stack(sup, topology, provision=require())
+    toxiproxy = start_stack(sup, topology, provision=provision)
     teardown.callback(toxiproxy.close)
     teardown.callback(_reset_quietly, toxiproxy)
     mocks = {ServiceName(p.name): p for p in sup.processes if p.name in set(ServiceName)}
