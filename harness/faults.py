@@ -6,7 +6,7 @@ A fault is a frozen value whose `kind` says what it is; its other fields are its
                          (each with stream and toxicity), and down (the proxy disabled)
     app (mock admin API) http_error, maintenance, service_error, delay, malformed_json,
                          truncated_body, wrong_content_type, schema_drift, stale_data,
-                         undecryptable (each with route, methods and probability)
+                         undecryptable, clock_skew (each with route, methods and probability)
     process              kill (SIGKILL of the mock), restart (the mock stopped and started again)
 
     LatencyToxic(kind="latency", latency=300, jitter=50).network_fault()   # -> toxiproxy Toxic
@@ -53,6 +53,7 @@ class AppFaultKind(StrEnum):
     SCHEMA_DRIFT = "schema_drift"
     STALE_DATA = "stale_data"
     UNDECRYPTABLE = "undecryptable"
+    CLOCK_SKEW = "clock_skew"
 
 
 class ProcessFaultKind(StrEnum):
@@ -241,6 +242,27 @@ class StaleDataParams(_Params):
     )
 
 
+class ClockSkewParams(_Params):
+    seconds: Annotated[
+        int, Field(ge=-86_400, le=86_400, json_schema_extra={"not": {"const": 0}})
+    ] = Field(
+        default=600,
+        description="BPJS only: the server clock reads this many seconds ahead (positive) or "
+        "behind (negative) of real time; correct X-timestamps are rejected when it exceeds the "
+        "mock's --max-skew (300 s by default); not 0",
+    )
+
+    @field_validator("seconds")
+    @classmethod
+    def _non_zero(cls, seconds: int) -> int:
+        if seconds == 0:
+            raise ValueError(
+                "0 is no skew: give the seconds the server clock is ahead (positive) or "
+                "behind (negative)"
+            )
+        return seconds
+
+
 PARAMS_BY_KIND: Final[Mapping[AppFaultKind, type[_Params]]] = MappingProxyType(
     {
         AppFaultKind.HTTP_ERROR: HttpErrorParams,
@@ -253,6 +275,7 @@ PARAMS_BY_KIND: Final[Mapping[AppFaultKind, type[_Params]]] = MappingProxyType(
         AppFaultKind.SCHEMA_DRIFT: SchemaDriftParams,
         AppFaultKind.STALE_DATA: StaleDataParams,
         AppFaultKind.UNDECRYPTABLE: NoParams,
+        AppFaultKind.CLOCK_SKEW: ClockSkewParams,
     }
 )
 """Harness-side mirror of mock_services.common.faults.PARAMS_BY_KIND."""
@@ -355,6 +378,12 @@ class UndecryptableFault(_AppFault, NoParams):
     kind: Literal["undecryptable"]
 
 
+class ClockSkewFault(_AppFault, ClockSkewParams):
+    """BPJS only: the server clock moved, so every X-timestamp is judged against the wrong time."""
+
+    kind: Literal["clock_skew"]
+
+
 # --- process faults -----------------------------------------------------------------------------
 
 
@@ -398,6 +427,7 @@ AppFault = (
     | SchemaDriftFault
     | StaleDataFault
     | UndecryptableFault
+    | ClockSkewFault
 )
 ProcessFault = KillFault | RestartFault
 AnyFault = ToxicFault | DownFault | AppFault | ProcessFault
@@ -414,6 +444,6 @@ INSTANTANEOUS_KINDS: Final = frozenset({ProcessFaultKind.RESTART.value})
 """Faults that happen at a moment and take no window (`for` is not allowed)."""
 
 SERVICE_ONLY_KINDS: Final[Mapping[str, str]] = MappingProxyType(
-    {AppFaultKind.UNDECRYPTABLE.value: "bpjs"}
+    {AppFaultKind.UNDECRYPTABLE.value: "bpjs", AppFaultKind.CLOCK_SKEW.value: "bpjs"}
 )
 """App faults that only one service implements."""

@@ -239,3 +239,34 @@ def reap_orphans(state_file: Path) -> list[str]:
             stopped.append(str(record["name"]))
     state_file.unlink(missing_ok=True)
     return stopped
+
+
+def owner_state_file(state_dir: Path, prefix: str, *suffix: str) -> Path:
+    """`<state_dir>/<prefix>-<our pid>[-<suffix>...].pids.json`: a state file that names its owner,
+    so `reap_abandoned` can tell a live owner's file from one a `kill -9` left behind."""
+    name = "-".join((prefix, str(os.getpid()), *suffix))
+    return state_dir / f"{name}.pids.json"
+
+
+def reap_abandoned(state_dir: Path, prefix: str) -> list[str]:
+    """Stop the processes of every `owner_state_file` of `prefix` whose owner is no longer alive.
+
+    Runs and test sessions each write their own file, so several can share a state directory;
+    only files of dead owners are reaped. Returns the names of the processes stopped.
+    """
+    stopped: list[str] = []
+    for path in sorted(state_dir.glob(f"{prefix}-*.pids.json")):
+        owner = path.name.removeprefix(f"{prefix}-").split("-", 1)[0].split(".", 1)[0]
+        if owner.isdigit() and not _alive(int(owner)):
+            stopped += reap_orphans(path)
+    return stopped
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -106,3 +109,73 @@ def test_http_error_and_maintenance_are_gateway_pages_not_envelopes(bpjs: BpjsCl
     assert response.status_code == 503
     assert response.headers["retry-after"] == "120"
     assert response.headers["content-type"].startswith("text/html")
+
+
+# --- clock_skew: the server clock moved, so a correct X-timestamp is judged against the wrong time
+
+
+def _rejected_for_skew(reply: Any, direction: str) -> int:
+    """The skew the BPJS auth error names, after checking it is that error."""
+    assert reply.status == 200
+    assert reply.code in ("401", 401)
+    assert reply.body["response"] is None
+    message = reply.meta["message"]
+    found = re.fullmatch(
+        rf"X-timestamp is (\d+) s {direction} the server clock \(allowed: 300 s\): .+", message
+    )
+    assert found, message
+    return int(found.group(1))
+
+
+def test_clock_skew_ahead_rejects_a_correct_clock_as_behind(bpjs: BpjsClient) -> None:
+    assert bpjs.get(PESERTA).code == "200"
+    bpjs.add_fault("clock_skew", f"{VCLAIM}/*", seconds=600)
+    # The request's second and the server's may differ by one when a second turns in between.
+    assert _rejected_for_skew(bpjs.get(PESERTA), "behind") in (600, 601)
+
+
+def test_clock_skew_behind_rejects_a_correct_clock_as_ahead(bpjs: BpjsClient) -> None:
+    bpjs.add_fault("clock_skew", f"{VCLAIM}/*", seconds=-600)
+    assert _rejected_for_skew(bpjs.get(PESERTA), "ahead of") in (599, 600)
+
+
+def test_a_client_shifted_by_the_same_skew_is_accepted(bpjs: BpjsClient) -> None:
+    bpjs.add_fault("clock_skew", f"{VCLAIM}/*", seconds=600)
+    shifted = str(int(time.time()) + 600)
+    reply = bpjs.get(PESERTA, timestamp=shifted)
+    assert reply.meta == {"code": "200", "message": "OK"}
+    # The response is encrypted with the timestamp as sent, the shifted one.
+    assert reply.payload()["peserta"]["noKartu"] == ACTIVE.noKartu
+
+
+def test_removing_clock_skew_lets_a_correct_clock_in_again(bpjs: BpjsClient) -> None:
+    fault = bpjs.add_fault("clock_skew", f"{VCLAIM}/*", seconds=-900)
+    assert _rejected_for_skew(bpjs.get(PESERTA), "ahead of") in (899, 900)
+    bpjs.http.delete(f"/__admin/faults/{fault}").raise_for_status()
+    assert bpjs.get(PESERTA).payload()["peserta"]["noKartu"] == ACTIVE.noKartu
+
+
+def test_clock_skew_only_on_the_routes_it_matches(bpjs: BpjsClient) -> None:
+    fault = bpjs.add_fault("clock_skew", f"{ANTREAN}/*", seconds=3600)
+    assert bpjs.get(PESERTA).payload()["peserta"]["noKartu"] == ACTIVE.noKartu
+    assert _rejected_for_skew(bpjs.get(POLI), "behind") in (3600, 3601)  # the fault is on
+    stats = bpjs.http.get("/__admin/stats").json()
+    assert next(f["fired"] for f in stats["faults"] if f["id"] == fault) == 1
+
+
+@pytest.mark.parametrize(
+    ("seconds", "fragment"),
+    [(0, "0 is no skew"), (86_401, "86400"), (-86_401, "-86400"), ("soon", "integer")],
+)
+def test_clock_skew_rejects_bad_seconds_in_one_line(
+    bpjs: BpjsClient, seconds: object, fragment: str
+) -> None:
+    response = bpjs.http.post(
+        "/__admin/faults", json={"kind": "clock_skew", "params": {"seconds": seconds}}
+    )
+    assert response.status_code == 400
+    message = response.json()["error"]
+    assert "\n" not in message
+    for text in ("clock_skew", "seconds", fragment):
+        assert text in message, message
+    assert bpjs.http.get("/__admin/faults").json() == {"faults": []}

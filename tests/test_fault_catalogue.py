@@ -83,4 +83,4 @@ def test_network_faults_build_the_toxiproxy_layers_values() -> None:
 
 
 def test_every_kind_is_listed_once() -> None:
-    assert len(faults.FAULT_KINDS) == len(set(faults.FAULT_KINDS)) == 7 + 1 + 10 + 2
+    assert len(faults.FAULT_KINDS) == len(set(faults.FAULT_KINDS)) == 7 + 1 + 11 + 2

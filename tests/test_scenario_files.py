@@ -174,6 +174,17 @@ def test_cross_field_rules_point_at_the_step(tmp_path: Path) -> None:
     )  # fmt: skip
 
 
+def test_clock_skew_needs_seconds_other_than_0_and_the_bpjs(tmp_path: Path) -> None:
+    skew = "kind: clock_skew, seconds: {}"
+    zero = MINIMAL.replace("kind: latency, latency: 300, jitter: 50", skew.format(0))
+    done = harness("validate", str(write(tmp_path, zero, "zero.yaml")))
+    assert_usage_error(done, "zero.yaml:11:", "timeline[0].fault.seconds", "0 is no skew")
+    erm = MINIMAL.replace("kind: latency, latency: 300, jitter: 50", skew.format(-600))
+    done = harness("validate", str(write(tmp_path, erm.replace("target: bpjs", "target: erm"))))
+    assert_usage_error(done, "scenario.yaml:11:", "clock_skew exists only on bpjs, not on erm")
+    assert harness("validate", str(write(tmp_path, erm, "ok.yaml"))).returncode == 0
+
+
 def test_overlapping_toxics_of_one_kind_are_rejected(tmp_path: Path) -> None:
     text = MINIMAL.replace(
         "checks:",

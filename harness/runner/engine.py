@@ -34,7 +34,7 @@ from harness.errors import InfrastructureError, UsageError
 from harness.load.config import LoadConfig
 from harness.load.runner import BUILTIN_LOCUSTFILE, LoadPlan, LoadRun, start_load, worker_argv
 from harness.net import LOOPBACK_HOST, free_ports
-from harness.process import ManagedProcess, Supervisor
+from harness.process import ManagedProcess, Supervisor, owner_state_file, reap_abandoned
 from harness.report import write_reports
 from harness.results.checks import CheckResult, evaluate, steady_state_after
 from harness.results.journal import Journal, Versions, build_journal, write_journal
@@ -108,11 +108,13 @@ def run_scenario(options: RunOptions) -> RunResult:
     run_id = f"{started_at:%Y%m%d-%H%M%S}-{scenario.name}-{secrets.token_hex(2)}"
     run_dir = options.report_dir / run_id
     progress = options.progress or ProgressLine()
+    for name in reap_abandoned(paths.state_dir(), "run"):  # what a `kill -9`ed run left running
+        progress.say(f"stopped {name}, left running by an earlier run that was killed")
     progress.say(f"run {run_id}: {scenario.title} (time scale {schedule.time_scale:g})")
     with (
         interruptible(),
         Supervisor(
-            log_dir=run_dir / "logs", state_file=paths.state_dir() / f"run-{run_id}.pids.json"
+            log_dir=run_dir / "logs", state_file=owner_state_file(paths.state_dir(), "run", run_id)
         ) as sup,
         contextlib.ExitStack() as teardown,
     ):

@@ -53,17 +53,24 @@ def fault_names() -> str:
 
 def parse_fault(kind: str, words: Sequence[str]) -> AnyFault:
     """The catalogue fault `kind` with attributes from `key=value` words, fully validated."""
-    model = _MODELS.get(kind)
-    if model is None:
-        raise UsageError(f"unknown fault {kind!r}; choose one of: {fault_names()}")
-    allowed = [name for name in model.model_fields if name != "kind"]
-    values: dict[str, JsonValue] = {"kind": kind}
+    model = _model(kind)
+    values: dict[str, JsonValue] = {}
     for key, raw in options_of(words).items():
         field = model.model_fields.get(key)
-        if field is None or key == "kind":
+        values[key] = raw if field is None else _read(key, raw, field.annotation)
+    return build_fault(kind, values)
+
+
+def build_fault(kind: str, attributes: Mapping[str, JsonValue]) -> AnyFault:
+    """The catalogue fault `kind` with typed `attributes` (as the pytest plugin's keywords give
+    them), fully validated; an unknown kind or attribute is a usage error listing the allowed."""
+    model = _model(kind)
+    allowed = [name for name in model.model_fields if name != "kind"]
+    for key in attributes:
+        if key not in model.model_fields or key == "kind":
             listed = ", ".join(allowed) or "none"
             raise UsageError(f"{kind} has no attribute {key!r}; allowed: {listed}")
-        values[key] = _read(key, raw, field.annotation)
+    values: dict[str, JsonValue] = {"kind": kind, **attributes}
     try:
         fault: AnyFault = _FAULT.validate_python(values)
     except ValidationError as exc:
@@ -71,6 +78,13 @@ def parse_fault(kind: str, words: Sequence[str]) -> AnyFault:
     if hasattr(fault, "network_fault"):
         fault.network_fault()  # the toxiproxy layer validates once more (e.g. rate >= 1)
     return fault
+
+
+def _model(kind: str) -> type[BaseModel]:
+    model = _MODELS.get(kind)
+    if model is None:
+        raise UsageError(f"unknown fault {kind!r}; choose one of: {fault_names()}")
+    return model
 
 
 def _read(key: str, raw: str, annotation: Any) -> JsonValue:

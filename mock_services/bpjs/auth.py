@@ -4,6 +4,13 @@ X-signature = base64(HMAC-SHA256(key=secret, message="{consid}&{timestamp}")), X
 seconds (UTC). Header names are matched case-insensitively (Starlette lower-cases them), and the
 timestamp must lie within `max_skew` seconds of the server clock on either side. Every rejection
 is a `ServiceError` with code "401" and a message naming the header and how to fix it.
+
+The server clock is `clock()` moved by the request's clock_skew faults (`seconds` ahead, or behind
+when negative). To this check that is the same as the client's clock being off the other way, as
+on a hospital server whose NTP drifted: a client with the right time gets the rejection a client
+with a wrong clock gets. Only this check reads the skewed clock. The answers carry no server time
+(no response-time field; payload dates such as umurSekarang's "today" keep the real date), so a
+skew changes who is let in, not what they are told.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from functools import lru_cache
 
 from mock_services.bpjs.config import BpjsConfig
 from mock_services.common.app import ServiceError
+from mock_services.common.faults import clock_skew_seconds
 
 AUTH_ERROR_CODE = "401"
 HEADER_CONS_ID = "X-cons-id"
@@ -81,7 +89,8 @@ class SignatureVerifier:
             raise _reject(
                 f"invalid X-timestamp {timestamp[:20]!r}: send Unix time in whole seconds (UTC)"
             )
-        skew = int(timestamp) - int(self._clock())
+        # verify runs inside the request, under FaultMiddleware, which sets the fired faults.
+        skew = int(timestamp) - (int(self._clock()) + clock_skew_seconds())
         if abs(skew) > config.max_skew:
             direction = "ahead of" if skew > 0 else "behind"
             raise _reject(

@@ -10,7 +10,9 @@ is active) decides per request which faults fire and applies them:
 - on the response bytes: malformed_json, truncated_body, wrong_content_type;
 - on the payload, before the service serialises (and, for BPJS, encrypts) it: schema_drift,
   stale_data and undecryptable. Services call `apply_payload_faults()` and
-  `undecryptable_requested()`, which read the current request's faults from a context variable.
+  `undecryptable_requested()`, which read the current request's faults from a context variable;
+- on the service's own checks: clock_skew (BPJS) moves the clock the service compares request
+  timestamps with; the service reads it with `clock_skew_seconds()`, from the same variable.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class FaultKind(StrEnum):
     SCHEMA_DRIFT = "schema_drift"
     STALE_DATA = "stale_data"
     UNDECRYPTABLE = "undecryptable"
+    CLOCK_SKEW = "clock_skew"
 
 
 class DriftMode(StrEnum):
@@ -114,6 +117,25 @@ class StaleDataParams(_Params):
     days: Annotated[int, Field(ge=1, le=3650)] = 1
 
 
+class ClockSkewParams(_Params):
+    """The server clock reads `seconds` ahead of (positive) or behind (negative) real time."""
+
+    # "not 0" in the schema too, so the harness's mirror (and editors) reject it before a run.
+    seconds: Annotated[
+        int, Field(ge=-86_400, le=86_400, json_schema_extra={"not": {"const": 0}})
+    ] = 600  # past the mock's default window (--max-skew 300), so the default rejects
+
+    @field_validator("seconds")
+    @classmethod
+    def _non_zero(cls, seconds: int) -> int:
+        if seconds == 0:
+            raise ValueError(
+                "0 is no skew: give the seconds the server clock is ahead (positive) or "
+                "behind (negative)"
+            )
+        return seconds
+
+
 PARAMS_BY_KIND: dict[FaultKind, type[_Params]] = {
     FaultKind.HTTP_ERROR: HttpErrorParams,
     FaultKind.MAINTENANCE: MaintenanceParams,
@@ -125,6 +147,7 @@ PARAMS_BY_KIND: dict[FaultKind, type[_Params]] = {
     FaultKind.SCHEMA_DRIFT: SchemaDriftParams,
     FaultKind.STALE_DATA: StaleDataParams,
     FaultKind.UNDECRYPTABLE: NoParams,
+    FaultKind.CLOCK_SKEW: ClockSkewParams,
 }
 
 
@@ -347,6 +370,13 @@ def undecryptable_requested() -> bool:
     return any(f.spec.kind is FaultKind.UNDECRYPTABLE for f in _current_faults.get())
 
 
+def clock_skew_seconds() -> int:
+    """How far the current request's clock_skew faults move the server clock (0: none)."""
+    return sum(
+        f.params.seconds for f in _current_faults.get() if isinstance(f.params, ClockSkewParams)
+    )
+
+
 # --- the middleware -----------------------------------------------------------------------------
 
 ErrorRenderer = Callable[[str, ServiceErrorParams], tuple[int, str, bytes]]
@@ -526,6 +556,7 @@ __all__ = [
     "FaultSpec",
     "ServiceErrorParams",
     "apply_payload_faults",
+    "clock_skew_seconds",
     "payload_faults_active",
     "undecryptable_requested",
 ]

@@ -1,0 +1,173 @@
+"""Resilience tests inside a client's own test suite: the harness as a pytest plugin.
+
+Registered through the `pytest11` entry point, so installing the harness is enough; nothing
+starts until a test asks for it.
+
+    def test_eligibility_falls_back(harness_stack, chaos):
+        client = MyBpjsClient(harness_stack.bpjs.vclaim_url, timeout=2)
+        with chaos.fault("bpjs", "down"):
+            assert client.eligibility(nik).pending_verification
+
+    @pytest.mark.fault("erm", "http_error", status=503, probability=0.5)
+    def test_visits_retry(harness_stack): ...
+
+    @pytest.mark.scenario("scenarios/incident-2-erm-down.yaml", client="clients/ours.yaml")
+    def test_incident_2(scenario_run): ...
+
+Fixtures: `harness_stack` (session: toxiproxy, the mocks and their proxies on free loopback
+ports, so pytest-xdist workers never clash), `chaos` (faults healed at teardown; anything left on
+the stack fails the test) and `scenario_run`. Markers: `fault` and `scenario`. Options, ini keys
+and environment variables: harness.pytest_plugin.settings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from harness.pytest_plugin.settings import PluginSettings, add_options, read_settings
+
+if TYPE_CHECKING:
+    from harness.pytest_plugin.chaos import Chaos
+    from harness.pytest_plugin.stack import SessionStack, Stack
+    from harness.runner.engine import RunResult
+
+# Only light modules at import: pytest loads this plugin in every session of every project that
+# installs the harness. The stack, chaos and the scenario runner are imported when first used.
+
+_SETTINGS = pytest.StashKey[PluginSettings]()
+_SCENARIO_FAILURE = pytest.StashKey[str | None]()
+
+FAULT_MARKER = (
+    "fault(service, kind, **attributes): apply a harness fault to the session stack for the "
+    'whole test, e.g. @pytest.mark.fault("bpjs", "latency", latency=2000); repeatable'
+)
+SCENARIO_MARKER = (
+    "scenario(path, client=None, time_scale=None): run a scenario file end to end as the "
+    "test; its checks are the assertions (paths relative to the rootdir)"
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_SETTINGS] = read_settings(config)
+    config.addinivalue_line("markers", FAULT_MARKER)
+    config.addinivalue_line("markers", SCENARIO_MARKER)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    settings = config.stash[_SETTINGS]
+    services = ",".join(settings.services)
+    return f"harness: seed {settings.seed}, services {services}, reports in {settings.report_dir}"
+
+
+def settings_of(config: pytest.Config) -> PluginSettings:
+    return config.stash[_SETTINGS]
+
+
+@pytest.fixture(scope="session")
+def _harness_running(
+    pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SessionStack]:
+    from harness.errors import HarnessError
+    from harness.pytest_plugin.stack import session_stack
+
+    settings = settings_of(pytestconfig)
+    with contextlib.ExitStack() as resources:
+        try:
+            running = resources.enter_context(
+                session_stack(
+                    seed=settings.seed,
+                    services=settings.services,
+                    work_dir=tmp_path_factory.mktemp("harness-stack"),
+                )
+            )
+        except HarnessError as exc:
+            pytest.fail(f"harness_stack could not start: {exc}", pytrace=False)
+        yield running
+
+
+@pytest.fixture(scope="session")
+def harness_stack(_harness_running: SessionStack) -> Stack:
+    """The session stack (harness.pytest_plugin.stack.Stack): URLs, credentials, dataset."""
+    return _harness_running.stack
+
+
+@pytest.fixture
+def chaos(_harness_running: SessionStack) -> Iterator[Chaos]:
+    """Faults on the session stack (harness.pytest_plugin.chaos.Chaos), healed at teardown."""
+    from harness.pytest_plugin.chaos import Chaos
+
+    applied = Chaos(_harness_running)
+    yield applied
+    message = applied.finish()
+    if message is not None:
+        pytest.fail(message, pytrace=False)
+
+
+@pytest.fixture
+def scenario_run(request: pytest.FixtureRequest) -> RunResult:
+    """The run (harness.runner.engine.RunResult) of the test's @pytest.mark.scenario."""
+    from harness.pytest_plugin.scenario import (
+        ScenarioMarkerError,
+        failure_message,
+        request_from_marker,
+        run,
+    )
+    from harness.report import REPORT_FILE
+
+    marker = request.node.get_closest_marker("scenario")
+    if marker is None:
+        pytest.fail(
+            'scenario_run needs @pytest.mark.scenario("scenarios/....yaml") on the test',
+            pytrace=False,
+        )
+    settings = settings_of(request.config)
+    try:
+        wanted = request_from_marker(
+            marker.args, marker.kwargs, root=request.config.rootpath, settings=settings
+        )
+        result = run(wanted, settings=settings)
+    except ScenarioMarkerError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    request.node.user_properties.append(("harness_report", str(result.run_dir / REPORT_FILE)))
+    request.node.user_properties.append(("harness_verdict", result.journal.verdict.value))
+    request.node.stash[_SCENARIO_FAILURE] = failure_message(result)
+    return result
+
+
+@pytest.fixture(autouse=True)
+def _harness_markers(request: pytest.FixtureRequest) -> None:
+    """Fault markers applied through `chaos`; the stack guarded by `chaos` whenever a test uses
+    it; the scenario marker run before the test."""
+    node = request.node
+    faults = list(node.iter_markers("fault"))
+    if faults or "harness_stack" in request.fixturenames:
+        from harness.pytest_plugin.chaos import ChaosError, fault_from_marker
+
+        applied: Chaos = request.getfixturevalue("chaos")
+        try:
+            for marker in reversed(faults):  # the outermost (module, class) first
+                service, kind = fault_from_marker(marker.args, marker.kwargs)
+                applied.fault(service, kind, **marker.kwargs)
+        except ChaosError as exc:
+            pytest.fail(str(exc), pytrace=False)
+    if node.get_closest_marker("scenario") is not None:
+        request.getfixturevalue("scenario_run")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    """A scenario test fails on its checks before its body runs."""
+    failure = item.stash.get(_SCENARIO_FAILURE, None)
+    if failure is not None:
+        pytest.fail(failure, pytrace=False)
+
+
+__all__ = ["FAULT_MARKER", "SCENARIO_MARKER", "settings_of"]

@@ -1,0 +1,97 @@
+"""`@pytest.mark.scenario(path, client=..., time_scale=...)`: a scenario file run as a test.
+
+The run is exactly `harness run` (its own stack on free ports, its own client process, locust
+load, the timeline, the checks and the reports); the scenario's checks are the test's assertions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import HarnessError
+from harness.pytest_plugin.settings import PluginSettings
+from harness.report import REPORT_FILE
+from harness.runner.engine import RunOptions, RunResult, run_scenario, summary_lines
+
+
+class ScenarioMarkerError(AssertionError):
+    """The marker is wrong, or the run could not happen (invalid file, infrastructure)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScenarioRequest:
+    scenario: Path
+    client: Path | None
+    time_scale: float | None
+
+
+def request_from_marker(
+    args: tuple[object, ...], kwargs: Mapping[str, object], *, root: Path, settings: PluginSettings
+) -> ScenarioRequest:
+    """The run a marker asks for; marker arguments beat the plugin's settings."""
+    usage = (
+        '@pytest.mark.scenario("scenarios/bpjs-outage.yaml", client="clients/ours.yaml", '
+        "time_scale=None)"
+    )
+    unknown = sorted(set(kwargs) - {"client", "time_scale"})
+    if len(args) != 1 or not isinstance(args[0], str | Path) or unknown:
+        extra = f" (unknown: {', '.join(unknown)})" if unknown else ""
+        raise ScenarioMarkerError(f"@pytest.mark.scenario takes one path{extra}: {usage}")
+    scenario = root / args[0]
+    if not scenario.is_file():
+        raise ScenarioMarkerError(
+            f"@pytest.mark.scenario: {scenario} does not exist (paths are relative to the rootdir "
+            f"{root}); see `harness list`"
+        )
+    client_arg = kwargs.get("client")
+    if client_arg is not None and not isinstance(client_arg, str | Path):
+        raise ScenarioMarkerError(f"@pytest.mark.scenario: client is a path: {usage}")
+    client = root / client_arg if client_arg is not None else settings.client
+    if client is not None and not client.is_file():
+        raise ScenarioMarkerError(
+            f"client definition {client} does not exist; fix the marker's client=, "
+            "--harness-client, HARNESS_CLIENT or the ini key harness_client"
+        )
+    scale = kwargs.get("time_scale", settings.time_scale)
+    if scale is not None and (not isinstance(scale, int | float) or scale <= 0):
+        raise ScenarioMarkerError(f"@pytest.mark.scenario: time_scale must be above 0: {usage}")
+    return ScenarioRequest(
+        scenario=scenario,
+        client=client,
+        time_scale=None if scale is None else float(scale),
+    )
+
+
+def run(request: ScenarioRequest, *, settings: PluginSettings) -> RunResult:
+    try:
+        return run_scenario(
+            RunOptions(
+                scenario_path=request.scenario,
+                client_path=request.client,
+                report_dir=settings.report_dir,
+                time_scale=request.time_scale,
+                allowed_hosts=settings.allowed_hosts,
+            )
+        )
+    except HarnessError as exc:
+        raise ScenarioMarkerError(
+            f"{request.scenario.name} could not run (exit {int(exc.exit_code)}): {exc}"
+        ) from None
+
+
+def failure_message(result: RunResult) -> str | None:
+    """The checks table and where the report is, when a check failed; None when all passed."""
+    journal = result.journal
+    if journal.exit_code == 0:
+        return None
+    failed = sum(not check.passed for check in journal.checks)
+    lines = [
+        f"scenario {journal.scenario.name}: {failed} of {len(journal.checks)} checks failed "
+        f"(verdict {journal.verdict.value.upper()}, exit {journal.exit_code})",
+        *summary_lines(journal.checks),
+        f"report: {result.run_dir / REPORT_FILE}",
+        f"journal: {result.journal_path}",
+    ]
+    return "\n".join(lines)
