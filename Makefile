@@ -6,8 +6,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
+ACTIONLINT_VERSION := v1.7.7
 
-.PHONY: install toxiproxy check lint format test demo demo-bpjs bench clean
+.PHONY: install toxiproxy actionlint check lint format test demo demo-bpjs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +21,14 @@ install: $(STAMP)
 toxiproxy: install
 	$(BIN)/harness toxiproxy install
 
+# Lints examples/ci/github-actions.yml in tests/test_ci_examples.py (~15 s to build cold); without
+# Go that one test is skipped, nothing else depends on it.
+actionlint:
+	@if [ "$$(.bin/actionlint -version 2>/dev/null | head -n 1)" = "$(ACTIONLINT_VERSION)" ]; then :; \
+	elif command -v go >/dev/null; then \
+		GOBIN="$(CURDIR)/.bin" go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION); \
+	else echo "actionlint: no Go on PATH; tests/test_ci_examples.py skips its actionlint test"; fi
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -31,7 +40,7 @@ format: install
 check: lint
 	$(BIN)/mypy
 
-test: check toxiproxy
+test: check toxiproxy actionlint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 demo: install toxiproxy

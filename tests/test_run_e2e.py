@@ -51,14 +51,28 @@ def _failed_checks(journal: dict[str, object]) -> set[str]:
 
 
 def test_bpjs_outage_fails_the_naive_client(tmp_path: Path) -> None:
-    done = _harness("run", str(SCENARIO), "--client", str(NAIVE), "--report-dir", str(tmp_path))
+    reports = tmp_path / "reports"
+    step_summary = tmp_path / "step-summary.md"
+    done = _harness(
+        "run",
+        str(SCENARIO),
+        "--client",
+        str(NAIVE),
+        "--report-dir",
+        str(reports),
+        "--summary-to",
+        str(step_summary),
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     assert "verdict: FAIL" in done.stdout
     failed = _failed_checks(_journal(done.stdout))
     # Incident 5 is about registration stopping while BPJS is down.
     assert "served_rate.during" in failed
     assert "served_rate.during" in done.stdout
-    assert (tmp_path / next(p.name for p in tmp_path.iterdir()) / "junit.xml").is_file()
+    run_dir = reports / next(p.name for p in reports.iterdir())
+    assert (run_dir / "junit.xml").is_file()
+    # --summary-to: the run's own summary.md, appended
+    assert step_summary.read_text(encoding="utf-8") == (run_dir / "summary.md").read_text("utf-8")
 
 
 def test_bpjs_outage_passes_the_resilient_client(tmp_path: Path) -> None:

@@ -1,6 +1,8 @@
 """`harness run --suite <dir or tag>`: real stacks, the resilient reference client, real locust.
 
-Each tiny scenario runs about 20 s of wall time; the three full runs here take about 1.5 minutes.
+Each tiny scenario runs about 20 s of wall time; the three full runs here take about 1.5 minutes,
+and the suite stopped by a client that dies at start a few seconds. The suite's summary.md and
+junit.xml are checked here on real runs; their rendering in detail in tests/test_suite_summary.py.
 """
 
 from __future__ import annotations
@@ -10,8 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from junitparser import Error, Failure, JUnitXml, Skipped
+
 ROOT = Path(__file__).resolve().parents[1]
 RESILIENT = ROOT / "examples" / "clients" / "resilient.yaml"
+DIES_AT_START = Path("client exits before it is ready")
 
 
 def _harness(
@@ -37,6 +42,13 @@ def _scenario(
 ) -> Path:
     """A short building block in examples/custom_load/scenario.yaml's style (~20 s of wall time)."""
     client_line = f"client: {client}\n" if client is not None else ""
+    if client == DIES_AT_START:
+        client_line = (
+            "client:\n  name: dies-at-start\n"
+            f"  command: [python, -c, 'raise SystemExit(\"{DIES_AT_START}\")']\n"
+            '  base_url: "http://127.0.0.1:{port}"\n'
+            "  readiness: {path: /health, timeout: 20s}\n"
+        )
     text = f"""name: {name}
 title: Front desk on a quiet morning ({name})
 tags: [{", ".join(tags)}]
@@ -59,10 +71,14 @@ checks:
     return path
 
 
+def _printed(stdout: str, label: str) -> Path:
+    """The path `harness run --suite` printed after `label: `."""
+    line = next(line for line in stdout.splitlines() if line.startswith(f"{label}: "))
+    return Path(line.removeprefix(f"{label}: ").strip())
+
+
 def _suite_json(stdout: str) -> dict[str, object]:
-    line = next(line for line in stdout.splitlines() if line.startswith("suite: "))
-    path = Path(line.removeprefix("suite: ").strip())
-    data: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
+    data: dict[str, object] = json.loads(_printed(stdout, "suite").read_text(encoding="utf-8"))
     return data
 
 
@@ -72,7 +88,17 @@ def test_a_directory_suite_passes_and_lists_every_run(tmp_path: Path) -> None:
     _scenario(library, "quiet-morning-a")
     _scenario(library, "quiet-morning-b")
     reports = tmp_path / "reports"
-    done = _harness("run", "--suite", str(library), "--report-dir", str(reports))
+    step_summary = tmp_path / "step-summary.md"
+    step_summary.write_text("# earlier step\n", encoding="utf-8")
+    done = _harness(
+        "run",
+        "--suite",
+        str(library),
+        "--report-dir",
+        str(reports),
+        "--summary-to",
+        str(step_summary),
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "suite verdict: PASS (exit 0): 2 of 2 scenarios passed" in done.stdout
     lines = [line for line in done.stdout.splitlines() if line.startswith("PASS ")]
@@ -94,6 +120,28 @@ def test_a_directory_suite_passes_and_lists_every_run(tmp_path: Path) -> None:
         assert journal["run_id"] == run["run_id"]
         assert journal["verdict"] == "pass"
 
+    summary = _printed(done.stdout, "summary")
+    assert summary == suite_dir / "summary.md"
+    markdown = summary.read_text(encoding="utf-8")
+    assert markdown.startswith("## ✅ PASS: 2 of 2 scenarios passed\n")
+    assert "**Exit code 0**" in markdown
+    for run in runs:
+        link = f"[`{run['scenario']}`]({run['run_id']}/report.html)"
+        assert link in markdown
+        assert (suite_dir / str(run["run_id"]) / "report.html").is_file()
+    # appended after what the step summary held, not over it
+    assert step_summary.read_text(encoding="utf-8") == f"# earlier step\n\n{markdown}"
+
+    junit = _printed(done.stdout, "junit")
+    assert junit == suite_dir / "junit.xml"
+    xml = JUnitXml.fromfile(str(junit))
+    assert [suite.name for suite in xml] == ["quiet-morning-a", "quiet-morning-b"]
+    for suite, run in zip(xml, runs, strict=True):
+        own = next(iter(JUnitXml.fromfile(str(suite_dir / str(run["run_id"]) / "junit.xml"))))
+        assert [case.name for case in suite] == [case.name for case in own]
+        assert suite.tests == own.tests > 0
+    assert (xml.failures, xml.errors) == (0, 0)
+
 
 def test_a_suite_with_a_failing_scenario_exits_1(tmp_path: Path) -> None:
     library = tmp_path / "library"
@@ -109,6 +157,53 @@ def test_a_suite_with_a_failing_scenario_exits_1(tmp_path: Path) -> None:
     runs = suite["runs"]
     assert isinstance(runs, list)
     assert [(run["scenario"], run["verdict"]) for run in runs] == [("impossible-threshold", "fail")]
+    journal = json.loads(
+        (_printed(done.stdout, "suite").parent / str(runs[0]["journal"])).read_text("utf-8")
+    )
+    reason = next(c["reason"] for c in journal["checks"] if c["id"] == "nothing_lost")
+    markdown = _printed(done.stdout, "summary").read_text(encoding="utf-8")
+    assert markdown.startswith("## ❌ FAIL: 0 of 1 scenarios passed\n")
+    assert "**Exit code 1**: a check failed" in markdown
+    assert f"- `impossible-threshold` `nothing_lost`: {reason}" in markdown
+    xml = JUnitXml.fromfile(str(_printed(done.stdout, "junit")))
+    failures = [r for suite in xml for case in suite for r in case.result if isinstance(r, Failure)]
+    assert [f.message for f in failures] == [reason]
+
+
+def test_a_suite_stopped_by_an_error_still_writes_its_summary_and_junit(tmp_path: Path) -> None:
+    library = tmp_path / "library"
+    library.mkdir()
+    _scenario(library, "a-client-that-dies", client=DIES_AT_START)
+    _scenario(library, "b-never-reached")
+    reports = tmp_path / "reports"
+    step_summary = tmp_path / "step-summary.md"
+    done = _harness(
+        "run",
+        "--suite",
+        str(library),
+        "--report-dir",
+        str(reports),
+        "--summary-to",
+        str(step_summary),
+    )
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    (suite_dir,) = list(reports.iterdir())
+    suite = json.loads((suite_dir / "suite.json").read_text(encoding="utf-8"))
+    assert suite["verdict"] == "error"
+    assert suite["not_run"] == ["b-never-reached"]
+    markdown = (suite_dir / "summary.md").read_text(encoding="utf-8")
+    assert markdown.startswith("## ⚠️ ERROR: the suite stopped at a-client-that-dies")
+    assert "**Exit code 3**: infrastructure" in markdown
+    assert "| `b-never-reached` | not run |" in markdown
+    assert step_summary.read_text(encoding="utf-8") == markdown
+    xml = JUnitXml.fromfile(str(suite_dir / "junit.xml"))
+    died, never = list(xml)
+    (error,) = next(iter(died)).result
+    assert isinstance(error, Error)
+    assert error.type == "exit 3"
+    assert error.message == suite["runs"][0]["error"]
+    assert isinstance(next(iter(never)).result[0], Skipped)
 
 
 def test_an_empty_directory_exits_2(tmp_path: Path) -> None:
@@ -143,6 +238,48 @@ def test_a_tagged_scenario_without_a_client_exits_2_naming_it(tmp_path: Path) ->
     assert "scenario no-client of the suite names no client under test" in done.stderr
     assert "--client" in done.stderr
     assert not (tmp_path / "reports").exists()  # validated before anything ran
+
+
+def test_scenario_dir_is_where_a_tag_is_looked_up(tmp_path: Path) -> None:
+    library = tmp_path / "elsewhere"
+    library.mkdir()
+    _scenario(library, "no-client-here", client=None, tags=("nightly",))
+    done = _harness(
+        "run",
+        "--suite",
+        "nightly",
+        "--scenario-dir",
+        str(library),
+        "--report-dir",
+        "reports",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    # found (and validated) under --scenario-dir, not ./scenarios, which does not exist here
+    assert "scenario no-client-here of the suite names no client under test" in done.stderr
+    alone = _harness("run", "x.yaml", "--scenario-dir", str(library), cwd=tmp_path)
+    assert alone.returncode == 2
+    assert "--scenario-dir only applies to --suite" in alone.stderr
+
+
+def test_summary_to_is_checked_before_anything_runs(tmp_path: Path) -> None:
+    library = tmp_path / "library"
+    library.mkdir()
+    _scenario(library, "never-run")
+    reports = tmp_path / "reports"
+    unset = _harness(
+        "run", "--suite", str(library), "--report-dir", str(reports), "--summary-to", ""
+    )
+    assert unset.returncode == 2
+    assert "GITHUB_STEP_SUMMARY is unset" in unset.stderr
+    missing = tmp_path / "no-such-folder" / "summary.md"
+    no_folder = _harness(
+        "run", "--suite", str(library), "--report-dir", str(reports), "--summary-to", str(missing)
+    )
+    assert no_folder.returncode == 2
+    assert f"the folder {missing.parent} does not exist" in no_folder.stderr
+    assert "Traceback" not in unset.stderr + no_folder.stderr
+    assert not reports.exists()
 
 
 def test_run_needs_a_scenario_or_a_suite(tmp_path: Path) -> None:

@@ -5,6 +5,8 @@ html         report.html: self-contained page (inline CSS and SVG, no script, no
 markdown     summary.md: verdict and checks for CI job summaries and PR comments
 compare      what changed between two runs, as a Markdown table
 index        index.html over several runs (a suite)
+suite_markdown  a suite's summary.md: the verdict over every scenario, failed checks, exit code
+summary_file    --summary-to FILE: append a summary.md to e.g. $GITHUB_STEP_SUMMARY
 files        file names, write_reports, load_run
 values       how numbers and labels are written, shared by all of the above
 cli          `harness report` and `harness compare`

@@ -8,5 +8,6 @@ computed from it, and the journal.json / junit.xml writers.
     run          RunData: everything the checks look at; fault windows and phases
     checks       each check as a pure function of RunData -> CheckResult
     journal      journal.json (model, schema, writer) and the verdict
-    junit        junit.xml
+    junit        junit.xml, a run's and a suite's (one testsuite per scenario)
+    suite        suite.json: a suite's verdict and each run's (SuiteSummary)
 """

@@ -1,7 +1,8 @@
 """`harness run <scenario> [--client FILE] [--report-dir DIR] [--time-scale X] [--workers N]`.
 
-`harness run --suite <dir or tag> [same options]` runs several scenarios with one verdict
-(harness.runner.suite).
+`harness run --suite <dir or tag> [same options] [--scenario-dir DIR]` runs several scenarios with
+one verdict (harness.runner.suite). `--summary-to FILE` appends the run's or the suite's
+summary.md to a file such as $GITHUB_STEP_SUMMARY (harness.report.summary_file).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from pathlib import Path
 from harness.errors import UsageError
 from harness.net import LOOPBACK_HOST, require_loopback
 from harness.report import REPORT_FILE
+from harness.report.files import SUMMARY_FILE
+from harness.report.summary_file import append_summary, check_summary_target, summary_target
 from harness.runner.engine import RunOptions, run_scenario, summary_lines
 from harness.runner.suite_cli import run_suite_command
 from harness.scenario.cli import positive_float
@@ -35,8 +38,21 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="run every scenario under a directory, or every scenario under scenarios/ with this "
         "tag, one after the other: exit 0 if all pass, 1 if any check failed",
     )
+    parser.add_argument(
+        "--scenario-dir",
+        type=Path,
+        metavar="DIR",
+        help="where --suite looks a tag up (default: ./scenarios, else the harness checkout's)",
+    )
     parser.add_argument("--client", type=Path, help="client file; overrides the scenario's")
     parser.add_argument("--report-dir", type=Path, default=Path("reports"))
+    parser.add_argument(
+        "--summary-to",
+        type=summary_target,
+        metavar="FILE",
+        help="also append summary.md (the run's, or the suite's) to FILE, e.g. "
+        '"$GITHUB_STEP_SUMMARY"; written even when a suite stops on an error',
+    )
     parser.add_argument(
         "--time-scale",
         type=positive_float,
@@ -72,6 +88,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.workers < 0 or args.remote_workers < 0:
         raise UsageError("--workers and --remote-workers must be 0 or more")
     require_loopback(args.master_bind, allowed_hosts=tuple(args.allow_host))
+    if args.summary_to is not None:
+        check_summary_target(args.summary_to)
+    if args.scenario_dir is not None and args.suite is None:
+        raise UsageError("--scenario-dir only applies to --suite TAG; drop it or add --suite")
     if args.suite is not None:
         if args.scenario is not None:
             raise UsageError("give a scenario file or --suite, not both")
@@ -102,4 +122,7 @@ def _run(args: argparse.Namespace) -> int:
         out.write(line + "\n")
     out.write(f"journal: {result.journal_path}\njunit:   {result.junit_path}\n")
     out.write(f"report:  {result.run_dir / REPORT_FILE}\n")
+    if args.summary_to is not None:
+        append_summary(args.summary_to, (result.run_dir / SUMMARY_FILE).read_text(encoding="utf-8"))
+        out.write(f"summary appended to {args.summary_to}\n")
     return result.exit_code

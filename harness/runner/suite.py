@@ -9,8 +9,11 @@ validated (with its client) before the first one starts, so that a typo in the l
 seconds, not the runs before it. An invalid scenario or an infrastructure failure (exit 2 / 3)
 stops the suite at once with its message.
 
-The runs go into `<report-dir>/<suite-id>/<run-id>/`, next to `<report-dir>/<suite-id>/suite.json`
-(SuiteSummary), whose journal paths are relative to that directory.
+The runs go into `<report-dir>/<suite-id>/<run-id>/`, next to the suite's own files in
+`<report-dir>/<suite-id>/`: suite.json (SuiteSummary, harness.results.suite; its journal paths are
+relative to that directory), summary.md (Markdown for a CI job summary or a PR comment), junit.xml
+(every run's testsuite in one file, for CI) and index.html. They are written when the suite stops
+early too, and `summary_to` gets summary.md appended (e.g. $GITHUB_STEP_SUMMARY).
 """
 
 from __future__ import annotations
@@ -18,63 +21,30 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Final
-
-from pydantic import BaseModel, ConfigDict
 
 from harness import paths
 from harness.errors import ExitCode, HarnessError, UsageError
 from harness.net import LOOPBACK_HOST
+from harness.report.files import SUMMARY_FILE
 from harness.report.index import render_index
+from harness.report.suite_markdown import render_suite_summary
+from harness.report.summary_file import append_summary
 from harness.results.journal import Journal
+from harness.results.junit import write_suite_junit
+from harness.results.suite import SuiteEntry, SuiteSummary, SuiteVerdict, read_suite
 from harness.runner.engine import RunOptions, run_scenario
 from harness.scenario.loader import ScenarioFile, find_scenario_files, load_scenario
 from harness.yamlmodel import FileProblem, InvalidFileError, read_yaml
 
-SUITE_FORMAT: Final = "harness-suite/1"
 SUITE_FILE: Final = "suite.json"
 INDEX_FILE: Final = "index.html"
+JUNIT_FILE: Final = "junit.xml"
 DEFAULT_SCENARIO_DIR: Final = Path("scenarios")
 _TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-
-class SuiteVerdict(StrEnum):
-    PASS = "pass"
-    FAIL = "fail"
-    ERROR = "error"  # exit 2 or 3: the suite stopped there
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SuiteEntry(_Frozen):
-    """One scenario of the suite: its run, verdict and journal (relative to suite.json)."""
-
-    run_id: str | None
-    scenario: str
-    scenario_path: str
-    verdict: SuiteVerdict
-    exit_code: int
-    journal: str | None
-    error: str | None = None
-
-
-class SuiteSummary(_Frozen):
-    """suite.json: the suite's verdict and each run's."""
-
-    format: str = SUITE_FORMAT
-    suite_id: str
-    selector: str
-    started_at: dt.datetime
-    finished_at: dt.datetime
-    verdict: SuiteVerdict
-    exit_code: int
-    runs: tuple[SuiteEntry, ...]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,13 +59,24 @@ class SuiteOptions:
     allowed_hosts: tuple[str, ...] = ()
     scenario_dir: Path | None = None
     """Where tags are looked up; None: ./scenarios, else the checkout's scenarios/."""
+    summary_to: Path | None = None
+    """A file to append the suite's summary.md to (e.g. $GITHUB_STEP_SUMMARY); None: none."""
 
 
 @dataclass(frozen=True)
 class SuiteResult:
     suite_dir: Path
     summary_path: Path
+    """suite.json"""
     summary: SuiteSummary
+
+    @property
+    def markdown_path(self) -> Path:
+        return self.suite_dir / SUMMARY_FILE
+
+    @property
+    def junit_path(self) -> Path:
+        return self.suite_dir / JUNIT_FILE
 
     @property
     def exit_code(self) -> int:
@@ -220,6 +201,7 @@ def run_suite(
                 on_run(entry, suite_dir)
     except (HarnessError, KeyboardInterrupt) as exc:
         code = exc.exit_code if isinstance(exc, HarnessError) else ExitCode.INTERRUPTED
+        not_run = tuple(item.scenario.name for item in loaded[len(entries) + 1 :])
         entries.append(
             SuiteEntry(
                 run_id=None,
@@ -232,10 +214,10 @@ def run_suite(
             )
         )
         _write_index(suite_dir, journals)
-        _write(suite_dir, options, suite_id, started_at, entries)
+        _write(suite_dir, options, suite_id, started_at, entries, journals, not_run=not_run)
         raise
     _write_index(suite_dir, journals)
-    return _write(suite_dir, options, suite_id, started_at, entries)
+    return _write(suite_dir, options, suite_id, started_at, entries, journals)
 
 
 def _write_index(suite_dir: Path, journals: list[tuple[str, Journal]]) -> None:
@@ -250,6 +232,9 @@ def _write(
     suite_id: str,
     started_at: dt.datetime,
     entries: list[SuiteEntry],
+    journals: list[tuple[str, Journal]],
+    *,
+    not_run: tuple[str, ...] = (),
 ) -> SuiteResult:
     codes = [entry.exit_code for entry in entries]
     errors = [code for code in codes if code not in (ExitCode.OK, ExitCode.CHECK_FAILED)]
@@ -267,19 +252,23 @@ def _write(
         verdict=verdict,
         exit_code=exit_code,
         runs=tuple(entries),
+        not_run=not_run,
     )
     path = suite_dir / SUITE_FILE
     path.write_text(summary.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    by_run: Mapping[str, Journal] = {journal.run_id: journal for _, journal in journals}
+    write_suite_junit(summary, by_run, suite_dir / JUNIT_FILE)
+    markdown = render_suite_summary(summary, by_run)
+    (suite_dir / SUMMARY_FILE).write_text(markdown, encoding="utf-8")
+    if options.summary_to is not None:
+        append_summary(options.summary_to, markdown)
     return SuiteResult(suite_dir, path, summary)
 
 
-def read_suite(path: Path) -> SuiteSummary:
-    """A suite.json read back (for reports)."""
-    return SuiteSummary.model_validate_json(path.read_text(encoding="utf-8"))
-
-
 __all__ = [
+    "JUNIT_FILE",
     "SUITE_FILE",
+    "SUMMARY_FILE",
     "SuiteEntry",
     "SuiteOptions",
     "SuiteResult",

@@ -34,6 +34,8 @@ def run_suite_command(args: argparse.Namespace) -> int:
             remote_workers=args.remote_workers,
             master_bind=args.master_bind,
             allowed_hosts=tuple(args.allow_host),
+            scenario_dir=args.scenario_dir,
+            summary_to=args.summary_to,
         ),
         on_run=report,
     )
@@ -47,4 +49,7 @@ def run_suite_command(args: argparse.Namespace) -> int:
     index = result.summary_path.with_name(INDEX_FILE)
     if index.is_file():
         out.write(f"index: {index}\n")
+    out.write(f"summary: {result.markdown_path}\njunit: {result.junit_path}\n")
+    if args.summary_to is not None:
+        out.write(f"summary appended to {args.summary_to}\n")
     return result.exit_code

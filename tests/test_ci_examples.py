@@ -1,0 +1,242 @@
+"""The example pipelines in examples/ci/ stay in step with the harness they install.
+
+Every `harness ...` line in them is parsed by the real `harness` argument parser (an option renamed
+in the CLI breaks this test), the suite they run selects the incident library, the JUnit and
+summary paths they upload are the ones a suite writes, and the pytest line's options are accepted
+by the installed pytest plugin. GitHub's workflow also goes through actionlint when it is installed
+(`make actionlint`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from harness.cli import build_parser
+from harness.report.files import SUMMARY_FILE
+from harness.runner.suite import JUNIT_FILE, select_scenarios
+
+ROOT = Path(__file__).resolve().parents[1]
+GITHUB = ROOT / "examples" / "ci" / "github-actions.yml"
+GITLAB = ROOT / "examples" / "ci" / "gitlab-ci.yml"
+HARNESS_CHECKOUT = Path(".harness")
+"""Where both pipelines check the harness out, relative to the client's repository."""
+PYTEST = ["python", "-m", "pytest"]
+
+
+def _load(path: Path) -> Any:
+    # YAML 1.2 (ruamel), as GitHub and GitLab read it: `on:` stays a key, not `true`.
+    return YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+
+
+def _command_lines(script: str) -> Iterator[list[str]]:
+    """Each shell command of a script as argv, line continuations joined, comments dropped."""
+    for line in script.replace("\\\n", " ").splitlines():
+        words = shlex.split(line, comments=True)
+        if words:
+            yield words
+
+
+def _github_scripts(workflow: Any) -> list[str]:
+    return [
+        step["run"] for job in workflow["jobs"].values() for step in job["steps"] if "run" in step
+    ]
+
+
+def _gitlab_scripts(pipeline: Any) -> list[str]:
+    keys = ("before_script", "script", "after_script")
+    return [
+        line
+        for job in pipeline.values()
+        if isinstance(job, dict)
+        for key in keys
+        for line in job.get(key, [])
+    ]
+
+
+def _commands(path: Path) -> list[list[str]]:
+    document = _load(path)
+    scripts = _github_scripts(document) if path == GITHUB else _gitlab_scripts(document)
+    return [words for script in scripts for words in _command_lines(script)]
+
+
+def _option_strings(parser: argparse.ArgumentParser, words: list[str]) -> set[str]:
+    """Every option string of the (sub)command `words` names, e.g. ["run"] or ["toxiproxy",
+    "install"]: argparse accepts unambiguous abbreviations, so parsing alone would not notice
+    `--summary-to` renamed to `--summary-to-file`."""
+    options = set(parser._option_string_actions)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and words and words[0] in action.choices:
+            options |= _option_strings(action.choices[words[0]], words[1:])
+    return options
+
+
+def _harness_args(path: Path) -> list[argparse.Namespace]:
+    parsed = []
+    for words in _commands(path):
+        if words[0] != "harness":
+            continue
+        parser = build_parser()
+        try:
+            parsed.append(parser.parse_args(words[1:]))
+        except SystemExit:
+            pytest.fail(f"{path.name}: `{shlex.join(words)}` no longer parses; update the example")
+        known = _option_strings(parser, [w for w in words[1:] if not w.startswith("-")])
+        used = {w.split("=")[0] for w in words[1:] if w.startswith("--")}
+        assert used <= known, f"{path.name}: `{shlex.join(words)}` uses {used - known}"
+    return parsed
+
+
+def _suite_run(path: Path) -> argparse.Namespace:
+    (run,) = [args for args in _harness_args(path) if args.command == "run"]
+    assert run.suite is not None, f"{path.name} runs no suite"
+    return run
+
+
+def _github_steps() -> list[dict[str, Any]]:
+    steps: list[dict[str, Any]] = _load(GITHUB)["jobs"]["resilience"]["steps"]
+    return steps
+
+
+def _step(uses: str) -> dict[str, Any]:
+    return next(step for step in _github_steps() if step.get("uses", "").startswith(uses))
+
+
+@pytest.mark.parametrize("path", [GITHUB, GITLAB], ids=["github", "gitlab"])
+def test_every_harness_line_parses_with_the_real_cli(path: Path) -> None:
+    parsed = _harness_args(path)
+    assert [args.command for args in parsed] == ["toxiproxy", "run"]
+    assert parsed[0].toxiproxy_command == "install"
+    run = _suite_run(path)
+    assert run.scenario is None
+    assert run.client == Path("clients/our-client.yaml")
+    assert run.report_dir == Path("reports")
+    assert run.summary_to is not None
+
+
+@pytest.mark.parametrize("path", [GITHUB, GITLAB], ids=["github", "gitlab"])
+def test_the_suite_is_the_incident_library(path: Path) -> None:
+    run = _suite_run(path)
+    assert run.suite == "ci"
+    assert run.scenario_dir is not None
+    library = ROOT / run.scenario_dir.relative_to(HARNESS_CHECKOUT)
+    selected = select_scenarios(run.suite, library=library)
+    incidents = select_scenarios("incident", library=library)
+    assert len(incidents) >= 5
+    assert set(incidents) <= set(selected)
+
+
+@pytest.mark.parametrize("path", [GITHUB, GITLAB], ids=["github", "gitlab"])
+def test_the_pytest_line_uses_options_the_plugin_accepts(path: Path, tmp_path: Path) -> None:
+    (words,) = [w for w in _commands(path) if w[:3] == PYTEST]
+    assert "--harness-report-dir" in words  # keeps reports/*/junit.xml the suite's
+    # the same options, pointed at an empty folder: 5 (nothing collected) if pytest knows them
+    # all, 4 (usage error) if the plugin renamed one
+    argv = [
+        *(w for w in words[3:] if w != "tests/resilience"),
+        "--collect-only",
+        "-p",
+        "no:cacheprovider",
+        str(tmp_path),
+    ]
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert done.returncode == 5, done.stdout + done.stderr
+
+
+def test_gitlab_uploads_the_suite_junit_and_the_reports_always() -> None:
+    pipeline = _load(GITLAB)
+    job = pipeline["resilience"]
+    run = _suite_run(GITLAB)
+    artifacts = job["artifacts"]
+    assert artifacts["when"] == "always"
+    assert artifacts["reports"]["junit"] == f"{run.report_dir.as_posix()}/*/{JUNIT_FILE}"
+    assert f"{run.report_dir.as_posix()}/" in artifacts["paths"]
+    assert str(run.summary_to) in artifacts["paths"]
+    pytest_job = pipeline["resilience-pytest"]
+    assert pytest_job["artifacts"]["when"] == "always"
+    (words,) = [w for w in _commands(GITLAB) if w[:3] == PYTEST]
+    assert words[words.index("--junitxml") + 1] == pytest_job["artifacts"]["reports"]["junit"]
+
+
+def test_gitlab_posts_the_summary_note_only_on_merge_requests() -> None:
+    job = _load(GITLAB)["resilience"]
+    run = _suite_run(GITLAB)
+    (note,) = job["after_script"]
+    assert '[ -n "$CI_MERGE_REQUEST_IID" ]' in note
+    assert f'"body@{run.summary_to}"' in note
+    assert "/merge_requests/$CI_MERGE_REQUEST_IID/notes" in note
+    assert job["allow_failure"] is False  # the gate gates; the comments say how to soften it
+    # GitLab refuses cache keys with a slash
+    for job_def in _load(GITLAB).values():
+        for cache in job_def.get("cache", []) if isinstance(job_def, dict) else []:
+            assert "/" not in cache["key"]
+
+
+def test_github_uploads_the_reports_always_and_comments_only_on_pull_requests() -> None:
+    run = _suite_run(GITHUB)
+    assert run.summary_to == Path("$GITHUB_STEP_SUMMARY")
+    upload = _step("actions/upload-artifact@v4")
+    assert upload["if"] == "${{ always() }}"
+    assert upload["with"]["path"] == f"{run.report_dir.as_posix()}/"
+    comment = next(step for step in _github_steps() if "gh pr comment" in step.get("run", ""))
+    assert "github.event_name == 'pull_request'" in comment["if"]
+    summaries = f"{run.report_dir.as_posix()}/*/{SUMMARY_FILE}"
+    assert f"hashFiles('{summaries}')" in comment["if"]
+    assert f"set -- {summaries}" in comment["run"]
+
+
+def test_github_sets_up_what_the_harness_needs() -> None:
+    checkouts = [s for s in _github_steps() if s.get("uses") == "actions/checkout@v4"]
+    assert [c.get("with", {}).get("path") for c in checkouts] == [None, str(HARNESS_CHECKOUT)]
+    python = _step("actions/setup-python@")
+    assert tuple(int(p) for p in python["with"]["python-version"].split(".")) >= (3, 11)
+    go = _step("actions/setup-go@")
+    assert tuple(int(p) for p in go["with"]["go-version"].split(".")) >= (1, 23)  # toxiproxy 2.12
+    cache = _step("actions/cache@")
+    env = _load(GITHUB)["jobs"]["resilience"]["env"]
+    assert env["HARNESS_BIN_DIR"].endswith("/" + cache["with"]["path"])
+    assert go["if"] == f"steps.{cache['id']}.outputs.cache-hit != 'true'"
+
+
+@pytest.mark.parametrize("path", [GITHUB, GITLAB], ids=["github", "gitlab"])
+def test_the_uploaded_junit_glob_finds_the_suite_file_only(path: Path, tmp_path: Path) -> None:
+    """reports/*/junit.xml must match the suite's merged file, not each run's own."""
+    run = _suite_run(path)
+    suite_dir = tmp_path / run.report_dir / "20260101-000000-suite-ci-ab12"
+    for folder in (suite_dir, suite_dir / "20260101-000001-bpjs-outage-cd34"):
+        folder.mkdir(parents=True)
+        (folder / JUNIT_FILE).write_text("<testsuites/>", encoding="utf-8")
+    found = glob.glob(f"{run.report_dir.as_posix()}/*/{JUNIT_FILE}", root_dir=tmp_path)
+    assert [Path(f) for f in found] == [(suite_dir / JUNIT_FILE).relative_to(tmp_path)]
+
+
+def test_the_github_workflow_passes_actionlint() -> None:
+    # where `make actionlint` puts it (the Makefile's .bin/, whatever HARNESS_BIN_DIR says)
+    actionlint = shutil.which("actionlint", path=str(ROOT / ".bin")) or shutil.which("actionlint")
+    if actionlint is None:
+        pytest.skip("actionlint is not installed; `make actionlint` installs it into .bin/")
+    done = subprocess.run(
+        [actionlint, "-no-color", str(GITHUB)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
