@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 ACTIONLINT_VERSION := v1.7.7
 
-.PHONY: install toxiproxy actionlint check lint format test demo demo-bpjs bench clean
+.PHONY: install toxiproxy actionlint check lint format test example-tests demo demo-bpjs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,8 +40,12 @@ format: install
 check: lint
 	$(BIN)/mypy
 
-test: check toxiproxy actionlint
+test: check toxiproxy actionlint example-tests
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The example resilience suite (examples/resilience_tests), on two xdist workers as teams run it.
+example-tests: install toxiproxy
+	$(BIN)/python -m pytest examples/resilience_tests -q -n 2
 
 demo: install toxiproxy
 	$(BIN)/python -m examples.demo_incident

@@ -214,6 +214,8 @@ def test_chaos_applies_network_and_app_faults_for_a_block_or_the_test(
             chaos.fault("erm", "http_error", status=503, route="/fhir/*")
             chaos.fault("erm", "latency", latency=50)
             assert httpx.get(harness_stack.url("erm") + "/fhir/Patient").status_code == 503
+            assert harness_stack.stats("erm")["requests"]["GET /fhir/Patient"] == 1
+            assert harness_stack.ledger("erm", nik="0")["visits"] == []
 
         def test_the_next_test_starts_clean(harness_stack, chaos):
             answer = httpx.get(harness_stack.direct_url("erm") + "/__admin/faults").json()
@@ -529,3 +531,7 @@ def test_example_text_in_the_plugin_docstring_names_real_fixtures() -> None:
         "pytest.mark.scenario",
     ):
         assert name in doc
+    assert plugin.Stack.__name__ == "Stack"
+    assert plugin.Chaos.__name__ == "Chaos"
+    with pytest.raises(AttributeError):
+        _ = plugin.Nope

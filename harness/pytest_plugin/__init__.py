@@ -23,6 +23,7 @@ and environment variables: harness.pytest_plugin.settings.
 from __future__ import annotations
 
 import contextlib
+import importlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -31,8 +32,8 @@ import pytest
 from harness.pytest_plugin.settings import PluginSettings, add_options, read_settings
 
 if TYPE_CHECKING:
-    from harness.pytest_plugin.chaos import Chaos
-    from harness.pytest_plugin.stack import SessionStack, Stack
+    from harness.pytest_plugin.chaos import Chaos, ChaosError, ChaosFault
+    from harness.pytest_plugin.stack import BpjsAccess, ErmAccess, SessionStack, Stack
     from harness.runner.engine import RunResult
 
 # Only light modules at import: pytest loads this plugin in every session of every project that
@@ -170,4 +171,35 @@ def pytest_runtest_call(item: pytest.Item) -> None:
         pytest.fail(failure, pytrace=False)
 
 
-__all__ = ["FAULT_MARKER", "SCENARIO_MARKER", "settings_of"]
+_LAZY = {
+    "Stack": "harness.pytest_plugin.stack",
+    "BpjsAccess": "harness.pytest_plugin.stack",
+    "ErmAccess": "harness.pytest_plugin.stack",
+    "Chaos": "harness.pytest_plugin.chaos",
+    "ChaosFault": "harness.pytest_plugin.chaos",
+    "ChaosError": "harness.pytest_plugin.chaos",
+    "RunResult": "harness.runner.engine",
+}
+
+
+def __getattr__(name: str) -> object:
+    """The types tests annotate with (`def test_x(harness_stack: Stack, chaos: Chaos)`), imported
+    on first use so that loading the plugin stays cheap."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+__all__ = [
+    "FAULT_MARKER",
+    "SCENARIO_MARKER",
+    "BpjsAccess",
+    "Chaos",
+    "ChaosError",
+    "ChaosFault",
+    "ErmAccess",
+    "RunResult",
+    "Stack",
+    "settings_of",
+]

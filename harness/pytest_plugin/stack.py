@@ -15,10 +15,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import httpx
 
 from harness import paths
-from harness.errors import UsageError
+from harness.errors import InfrastructureError, UsageError
 from harness.net import free_ports
 from harness.process import (
     ManagedProcess,
@@ -134,6 +136,26 @@ class Stack:
         from mock_services.common.dataset import generate  # imported only when a test asks
 
         return generate(self.seed)
+
+    def ledger(self, service: str, **filters: str) -> dict[str, Any]:
+        """What the mock recorded (GET /__admin/ledger): the ERM's visits, the patient app's
+        bookings and declarations; `filters` (e.g. nik=..., tanggal=..., kodepoli=...) narrow it."""
+        return self._admin(service, "ledger", filters)
+
+    def stats(self, service: str) -> dict[str, Any]:
+        """Requests per "METHOD /route/template" (faulted ones included) and each fault's fired
+        count (GET /__admin/stats)."""
+        return self._admin(service, "stats", {})
+
+    def _admin(self, service: str, path: str, params: Mapping[str, str]) -> dict[str, Any]:
+        url = f"{self.direct_url(service)}/__admin/{path}"
+        try:
+            answer = httpx.get(url, params=dict(params), timeout=10, trust_env=False)
+            answer.raise_for_status()
+            body: dict[str, Any] = answer.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise InfrastructureError(f"could not read {url}: {exc}") from exc
+        return body
 
     def env(self) -> dict[str, str]:
         """The environment a client reads its upstreams from (as examples/reference_client)."""
