@@ -43,12 +43,21 @@ class BpjsProtocolError(Exception):
     """The answer could not be read as a BPJS envelope (HTML page, bad JSON, undecryptable).
 
     `status_code` is the HTTP status of that answer when there was one (a gateway's 503
-    maintenance page tells a client more than "not JSON").
+    maintenance page tells a client more than "not JSON"), and `retry_after` its Retry-After in
+    seconds (a maintenance page saying when to come back).
     """
 
-    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, status_code: int | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.status_code = status_code
+        self.retry_after = retry_after
+
+
+def _retry_after(value: str) -> float | None:
+    """Retry-After in seconds; the HTTP-date form is rare on these gateways and read as absent."""
+    return float(value) if value.strip().isdigit() else None
 
 
 def sign(credentials: Credentials, timestamp: str) -> str:
@@ -103,6 +112,7 @@ def read_envelope(credentials: Credentials, timestamp: str, answer: httpx.Respon
         raise BpjsProtocolError(
             f"HTTP {answer.status_code} was not a BPJS envelope: {snippet!r}",
             status_code=answer.status_code,
+            retry_after=_retry_after(answer.headers.get("retry-after", "")),
         ) from exc
     payload = envelope.get("response")
     if isinstance(payload, str) and code == "200":

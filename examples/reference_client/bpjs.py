@@ -86,7 +86,9 @@ class BpjsAdapter:
                 kind = (
                     FailureKind.UNAVAILABLE if exc.status_code == 503 else FailureKind.BAD_GATEWAY
                 )
-                raise UpstreamFailure(Upstream.BPJS, kind, str(exc)) from exc
+                raise UpstreamFailure(
+                    Upstream.BPJS, kind, str(exc), retry_after=exc.retry_after
+                ) from exc
         if answer.code == BAD_INPUT:
             raise RequestError(f"BPJS refused the request: {answer.message}")
         if answer.code not in (OK, NOT_FOUND):

@@ -140,3 +140,26 @@ async def test_a_drifted_participant_answer_is_a_clear_failure_not_a_wrong_answe
     assert body(answer)["eligibility"] == PENDING
     assert (failed.value.kind, failed.value.status) == (FailureKind.BAD_GATEWAY, 502)
     assert "unexpected Peserta shape" in str(failed.value)
+
+
+async def test_bpjs_maintenance_with_a_long_retry_after_is_not_retried(
+    harness_stack: Stack,
+    resilient: Components,
+    chaos: Chaos,
+    registration: Register,
+    fresh_day: Callable[[], dt.date],
+) -> None:
+    """BPJS's gateway maintenance page says "back in 120 s": one eligibility request, then
+    pending verification at once. A plain 503 (no Retry-After) is retried."""
+    route = "/vclaim-rest/Peserta/*"
+    before = requests_seen(harness_stack, "bpjs", route="Peserta")
+    with chaos.fault("bpjs", "maintenance", retry_after=120, route=route):
+        in_maintenance = await resilient.registrar.register(registration(fresh_day()))
+    after_maintenance = requests_seen(harness_stack, "bpjs", route="Peserta")
+    with chaos.fault("bpjs", "http_error", status=503, route=route):
+        failing = await resilient.registrar.register(registration(fresh_day()))
+    after_503 = requests_seen(harness_stack, "bpjs", route="Peserta")
+
+    assert in_maintenance.degraded == failing.degraded == (Degraded.ELIGIBILITY_PENDING,)
+    assert after_maintenance - before == 1
+    assert after_503 - after_maintenance == 2  # the build's two front-desk attempts
