@@ -213,16 +213,14 @@ class SessionStack:
 
     def leftovers(self) -> list[str]:
         """Every fault still on the stack, and every mock that is not running, described."""
-        found = [
-            f"{p.name}: process: not running (exit code {p.popen.returncode})"
-            for p in self.dead_mocks()
-        ]
+        dead = self.dead_mocks()
+        found = [f"{p.name}: process: not running (exit code {p.popen.returncode})" for p in dead]
         for service in self.stack.services:
             proxy = self.toxiproxy.get_proxy(str(service))
             found += [f"{service}: network: {t.type} ({t.name})" for t in proxy.toxics]
             if not proxy.enabled:
                 found.append(f"{service}: network: down (proxy disabled)")
-            if not any(p.name == service.value for p in self.dead_mocks()):
+            if not any(p.name == service.value for p in dead):
                 found += [
                     f"{service}: app: {f.describe()}" for f in self.faults.admin(service).faults()
                 ]
@@ -246,15 +244,7 @@ def session_stack(
     state_dir = paths.state_dir()
     reap_abandoned(state_dir, STATE_PREFIX)
     ports = free_ports(1 + 2 * len(services))
-    topology = Topology(
-        toxiproxy_port=ports[0],
-        services=tuple(
-            ServicePorts(service=s, mock_port=ports[1 + 2 * i], proxy_port=ports[2 + 2 * i])
-            for i, s in enumerate(services)
-        ),
-        seed=seed,
-        db_dir=work_dir / "db",
-    )
+    topology = Topology.on_ports(ports, services, seed=seed, db_dir=work_dir / "db")
     log_dir = work_dir / "logs"
     with (
         _interruptible_if_main_thread(),

@@ -52,7 +52,7 @@ from harness.scenario.model import Scenario
 from harness.scenario.schedule import Schedule, build_schedule
 from harness.scenario.types import ServiceName
 from harness.stack.apply import StackFaults
-from harness.stack.topology import ServicePorts, Topology, start_stack
+from harness.stack.topology import Topology, start_stack
 from harness.toxiproxy.adapter import ToxiproxyClient
 from harness.toxiproxy.install import Provision, require
 
@@ -183,20 +183,6 @@ def _require_client(loaded: ScenarioFile) -> ClientDefinition:
     return loaded.client
 
 
-def _run_topology(scenario: Scenario, run_dir: Path, ports: list[int]) -> Topology:
-    """Free ports for everything, so runs never clash with `harness up` or with each other."""
-    services = scenario.stack.services
-    return Topology(
-        toxiproxy_port=ports[0],
-        services=tuple(
-            ServicePorts(service=s, mock_port=ports[1 + 2 * i], proxy_port=ports[2 + 2 * i])
-            for i, s in enumerate(services)
-        ),
-        seed=scenario.stack.seed,
-        db_dir=run_dir / "db",
-    )
-
-
 def _start(
     sup: Supervisor,
     teardown: contextlib.ExitStack,
@@ -208,7 +194,10 @@ def _start(
     provision: Provision,
 ) -> _Started:
     ports = free_ports(2 + 2 * len(scenario.stack.services))  # toxiproxy, mocks, proxies, client
-    topology = _run_topology(scenario, run_dir, ports)
+    # Free ports for everything, so runs never clash with `harness up` or with each other.
+    topology = Topology.on_ports(
+        ports, scenario.stack.services, seed=scenario.stack.seed, db_dir=run_dir / "db"
+    )
     toxiproxy = start_stack(sup, topology, provision=provision)
     teardown.callback(toxiproxy.close)
     teardown.callback(_reset_quietly, toxiproxy)

@@ -13,7 +13,7 @@ development ports (8000, 8080, 8081, 9000) and of the ephemeral range where free
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -105,6 +105,27 @@ class Topology:
         for port, what in self.ports():
             if port not in skipped and not port_is_free(port):
                 raise PortBusyError(LOOPBACK_HOST, port, what=what)
+
+    @classmethod
+    def on_ports(
+        cls,
+        ports: Sequence[int],
+        services: Sequence[ServiceName],
+        *,
+        seed: int,
+        db_dir: Path | None,
+    ) -> Topology:
+        """Toxiproxy on `ports[0]`, then each service's mock and proxy on the next two ports
+        (as one `free_ports(1 + 2 * len(services))` batch gives them)."""
+        return cls(
+            toxiproxy_port=ports[0],
+            services=tuple(
+                ServicePorts(service=s, mock_port=ports[1 + 2 * i], proxy_port=ports[2 + 2 * i])
+                for i, s in enumerate(services)
+            ),
+            seed=seed,
+            db_dir=db_dir,
+        )
 
     def with_services(self, names: Iterable[ServiceName]) -> Topology:
         wanted = set(names)
