@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from pathlib import Path
@@ -27,8 +28,11 @@ from harness.results.run import ClientExit, FaultWindow, ProbeResult, RunData, e
 from harness.results.timeline import (
     Accepted,
     Bucket,
+    Flush,
+    Header,
     RequestLog,
     RequestRecorder,
+    WorkerEvent,
     read_request_log,
 )
 from harness.results.vocabulary import Outcome, Phase
@@ -389,7 +393,13 @@ def test_request_log_round_trip_with_two_workers(tmp_path: Path) -> None:
         two.request("register", Outcome.DEGRADED, latency_ms=60, started=t0 + 1.2)  # its second 0
     lines = (tmp_path / "w1.jsonl").read_text().splitlines()
     assert lines[0].startswith('{"record":"header"')
-    assert len(lines) == 5
+    # header, second 0, mark through 1, accepted, late second 0, second 1, final mark
+    assert [json.loads(line)["record"] for line in lines] == [
+        "header", "bucket", "flush", "accepted", "bucket", "bucket", "flush"
+    ]  # fmt: skip
+    assert json.loads(lines[2]) == {
+        "record": "flush", "source": "w1", "through": 1, "requests": 1, "final": False
+    }  # fmt: skip
     log = read_request_log([tmp_path / "w1.jsonl", tmp_path / "w2.jsonl"])
     assert log.t0 == t0
     per_second = log.per_second()
@@ -398,6 +408,40 @@ def test_request_log_round_trip_with_two_workers(tmp_path: Path) -> None:
     assert per_second[0].latency_ms[Outcome.SERVED].percentile(1.0) == pytest.approx(900, rel=0.01)
     assert log.accepted[0].key == KEY
     assert log.accepted[0].t == pytest.approx(1.6)
+    assert log.requests == 4
+    assert [(r.source, r.requests, r.complete) for r in log.sources] == [
+        ("w1", 3, True),
+        ("w2", 1, True),
+    ]
+
+
+def test_flush_marks_and_worker_events_give_each_source_its_account(tmp_path: Path) -> None:
+    """A master's log: one worker finished, one was lost after its second mark."""
+    t0 = 1_700_000_000.0
+    path = tmp_path / "requests-master.jsonl"
+    lines = [
+        Header(t0=t0, source="master"),
+        WorkerEvent(source="worker-0", event="joined", t=0.5),
+        WorkerEvent(source="worker-1", event="joined", t=0.6),
+        Bucket(second=0, name="GET /", served=3),
+        Flush(source="worker-0", through=1, requests=3),
+        Bucket(second=0, name="GET /", served=2),
+        Flush(source="worker-1", through=1, requests=2),
+        Flush(source="worker-1", through=2, requests=2),
+        WorkerEvent(source="worker-1", event="lost", t=4.2),
+        Bucket(second=1, name="GET /", failed=1),
+        Flush(source="worker-0", through=2, requests=4, final=True),
+        Flush(source="worker-0", through=2, requests=4, final=False),  # a mark after the final
+    ]
+    path.write_text("".join(line.model_dump_json() + "\n" for line in lines))
+    log = read_request_log([path])
+    assert log.requests == 6
+    worker0, worker1 = log.sources
+    assert (worker0.source, worker0.requests, worker0.complete, worker0.lost_at) == (
+        "worker-0", 4, True, None
+    )  # fmt: skip
+    assert (worker1.source, worker1.requests, worker1.complete) == ("worker-1", 2, False)
+    assert (worker1.joined_at, worker1.lost_at) == pytest.approx((0.6, 4.2))
 
 
 def test_a_corrupt_request_log_names_file_and_line(tmp_path: Path) -> None:
@@ -408,7 +452,8 @@ def test_a_corrupt_request_log_names_file_and_line(tmp_path: Path) -> None:
         handle.write('{"record": "bucket", "second": -1, "name": "x"}\n')
     from harness.errors import UsageError
 
-    with pytest.raises(UsageError, match=r"w.jsonl:2: not a harness-requests/1 record \(.*second"):
+    # line 1 the header, line 2 the final mark of the empty recorder
+    with pytest.raises(UsageError, match=r"w.jsonl:3: not a harness-requests/1 record \(.*second"):
         read_request_log([path])
 
 

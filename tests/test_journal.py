@@ -10,6 +10,7 @@ import jsonschema
 from junitparser import Failure, JUnitXml
 
 from harness.client import ClientDefinition
+from harness.report import write_reports
 from harness.results.checks import Verdict, evaluate
 from harness.results.journal import (
     SCHEMA_PATH,
@@ -20,8 +21,9 @@ from harness.results.journal import (
 )
 from harness.results.junit import write_junit
 from harness.results.ledger import Ledger, LedgerRecord, RecordKind
-from harness.results.run import ProbeResult
+from harness.results.run import LoadGeneration, ProbeResult
 from harness.results.schema import render
+from harness.results.timeline import SourceRecord
 from harness.scenario import load_scenario
 from tests.test_checks import KEY, NAIVE, RESILIENT, accepted, run_of
 
@@ -123,3 +125,43 @@ def test_a_journal_of_a_scenario_without_some_checks_reads_back(tmp_path: Path) 
     path = write_journal(journal, tmp_path / "journal.json")
     assert json.loads(path.read_text())["scenario"]["checks"]["nothing_lost"] is None
     assert read_journal(path) == journal
+
+
+def test_the_journal_says_how_the_load_ran_and_what_its_records_miss(tmp_path: Path) -> None:
+    base = journal_for({})
+    recorded = base.load.recorded if base.load else 0
+    assert base.load is not None
+    assert (base.load.mode, base.load.problems) == ("local (one locust process)", ())
+    sources = (
+        SourceRecord(source="worker-0", requests=recorded - 7, complete=True, joined_at=0.4),
+        SourceRecord(source="worker-1", requests=7, complete=False, joined_at=0.5, lost_at=12.25),
+    )
+    run = run_of({})
+    run = run.model_copy(
+        update={
+            "requests": run.requests.model_copy(update={"sources": sources}),
+            "load": LoadGeneration(local_workers=2, locust_requests=recorded + 3),
+        }
+    )
+    journal = build_journal(
+        run_id="r",
+        scenario=load_scenario(ROOT / "scenarios" / "bpjs-outage.yaml").scenario,
+        run=run,
+        results=[],
+        time_scale=1.0,
+        started_at=START,
+        finished_at=START,
+        versions=Versions.current(),
+    )
+    assert journal.load is not None
+    assert journal.load.mode == "2 local worker(s)"
+    assert journal.load.problems == (
+        f"recorded {recorded} requests but locust counted {recorded + 3}",
+        "worker-1 was lost at 12.2s: its requests after its last mark are missing",
+    )
+    # The reports show it too.
+    write_reports(journal, tmp_path)
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert f"| requests recorded / counted by locust | {recorded} / {recorded + 3} |" in summary
+    assert "| problem | worker-1 was lost at 12.2s" in summary
+    assert "worker-1 was lost at 12.2s" in (tmp_path / "report.html").read_text(encoding="utf-8")

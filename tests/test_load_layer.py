@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -111,3 +113,51 @@ def test_remote_workers_get_the_config_from_the_master(
     niks = [a.key["nik"] for a in log.accepted]
     assert len(niks) == 4
     assert len(set(niks)) == 4
+
+
+def test_workers_ship_every_record_of_a_long_run_once(
+    start_mock: StartMock, supervisor: Supervisor, tmp_path: Path
+) -> None:
+    """Twelve seconds of flushes per worker: everything locust counted reaches the master's log."""
+    app = start_mock("patient-app")
+    plan = _plan(app.url, tmp_path / "load", run_time_s=12, users=4, workers=2)
+    load = start_load(supervisor, plan, run_dir=tmp_path)
+    # Judging waits for both workers' marks: once they say second 5 is in, it does not change.
+    wait_until(lambda: load.records_through() >= 6, timeout=60, what="six seconds of records")
+    early = load.served_rate(0, 5)
+    load.wait(timeout=90)
+    log = read_request_log(load.request_logs())
+    counted = load.locust_requests()
+    assert counted is not None
+    assert counted > 100
+    assert log.requests == counted
+    assert [(s.source, s.complete) for s in log.sources] == [
+        ("worker-0", True),
+        ("worker-1", True),
+    ]
+    assert all(s.requests > 0 for s in log.sources)
+    assert sum(s.requests for s in log.sources) == counted
+    assert max(b.second for b in log.buckets) >= 11  # the last seconds arrived too
+    assert load.served_rate(0, 5) == early
+    assert len(log.accepted) == 4
+
+
+def test_a_worker_that_dies_is_reported_lost(
+    start_mock: StartMock, supervisor: Supervisor, tmp_path: Path
+) -> None:
+    app = start_mock("patient-app")
+    plan = _plan(app.url, tmp_path / "load", run_time_s=14, users=4, workers=2)
+    load = start_load(supervisor, plan, run_dir=tmp_path)
+    wait_until(lambda: load.records_through() >= 3, timeout=60, what="three seconds of records")
+    os.kill(load.processes[2].pid, signal.SIGKILL)
+    killed_at = time.time() - plan.config.t0
+    load.wait(timeout=90)
+    log = read_request_log(load.request_logs())
+    lost = [s for s in log.sources if s.lost_at is not None]
+    assert len(lost) == 1
+    assert not lost[0].complete
+    assert lost[0].lost_at is not None
+    assert killed_at <= lost[0].lost_at <= killed_at + 10  # missed heartbeats: about 3 s
+    others = [s for s in log.sources if s.lost_at is None]
+    assert len(others) == 1
+    assert others[0].complete

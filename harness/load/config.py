@@ -21,7 +21,11 @@ class LoadConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    t0: float = Field(description="the run's origin, Unix time; every process buckets from it")
+    t0: float | None = Field(
+        default=None,
+        description="the run's origin, Unix time; every process buckets from it. None: the "
+        "moment the users start (set by the master, or the single process, and sent to workers)",
+    )
     out_dir: Path = Field(description="where each process writes requests-<source>.jsonl")
     seed: int = 1
     patients: Annotated[int, Field(gt=0)] = 200
@@ -33,6 +37,12 @@ class LoadConfig(BaseModel):
         default=10.0, description="a patient gives up (the request failed) after this long"
     )
     visit_date: str = Field(description="yyyy-mm-dd: the first day registrations are made for")
+
+    def clock(self) -> float:
+        """t0, once the users have started (inside the load processes)."""
+        if self.t0 is None:
+            raise RuntimeError("the load has not started: t0 is set when the users start")
+        return self.t0
 
     def write(self, path: Path) -> Path:
         path.write_text(self.model_dump_json(indent=2))

@@ -3,6 +3,7 @@
     plan = LoadPlan(locustfile=BUILTIN_LOCUSTFILE, host=client_url, user_counts={...},
                     spawn_rate=4, run_time_s=90, config=LoadConfig(...))
     load = start_load(supervisor, plan, run_dir=run_dir)
+    t0 = load.wait_started(timeout=30)    # the users started: the run's clock
     while not load.finished(): print(load.progress().line())
     log_paths = load.request_logs()
 
@@ -10,12 +11,16 @@ Standalone by default; with `workers=N`, one master and N local workers (locust'
 distributed mode); with `remote_workers=N`, a master on `master_bind` that waits for N workers the
 user starts on other machines (`worker_argv` is their command line; they need the project
 installed and receive the load config from the master). Workers ship what they record to the
-master, which writes one request log for all of them.
+master, which writes one request log for all of them, with each worker's flush marks: anything
+judged while the load runs waits for the marks of the seconds it judges (`records_through`).
+locust's own count of the run's requests is kept in `locust-stats.json` beside the request logs,
+for the journal to compare with what was recorded (`locust_requests`).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -23,14 +28,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from harness.errors import ProcessStartError, UsageError
+from harness.errors import InfrastructureError, ProcessStartError, UsageError
 from harness.load.config import CONFIG_OPTION, LoadConfig
 from harness.net import LOOPBACK_HOST, free_port
 from harness.process import ManagedProcess, ProcessSpec, Supervisor, wait_until
+from harness.results.timeline import Header
 
 BUILTIN_LOCUSTFILE: Final = Path(__file__).with_name("locustfile.py")
 BUILTIN_USERS: Final = ("FrontDeskStaff", "AppPatient", "EhacTraveller")
 STOP_TIMEOUT_S: Final = 5.0
+LOCUST_STATS: Final = "locust-stats"  # locust adds .json
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,6 +75,7 @@ def _master_argv(plan: LoadPlan, port: int) -> list[str]:
     argv += ["-u", str(plan.total_users), "-r", f"{plan.spawn_rate:g}"]
     argv += ["-t", f"{max(1, round(plan.run_time_s))}s", "--stop-timeout", f"{STOP_TIMEOUT_S:g}"]
     argv += [CONFIG_OPTION, plan.config.model_dump_json()]
+    argv += ["--json-file", str(plan.config.out_dir / LOCUST_STATS)]
     if plan.expected_workers:
         argv += ["--master", "--expect-workers", str(plan.expected_workers)]
         argv += ["--master-bind-host", plan.master_bind, "--master-bind-port", str(port)]
@@ -99,10 +107,12 @@ class Progress:
 
 @dataclass
 class _Tail:
-    """Reads new lines of the request logs as they grow (offsets kept per file)."""
+    """Reads new lines of the request logs as they grow (offsets kept per file): the counts per
+    second, and how far each source's records are complete (its flush marks)."""
 
     offsets: dict[Path, int] = field(default_factory=dict)
     per_second: dict[int, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0]))
+    through: dict[str, float] = field(default_factory=dict)
 
     def read(self, paths: Sequence[Path]) -> None:
         for path in paths:
@@ -122,11 +132,18 @@ class _Tail:
             record = json.loads(raw)
         except ValueError:
             return
-        if isinstance(record, dict) and record.get("record") == "bucket":
+        if not isinstance(record, dict):
+            return
+        kind = record.get("record")
+        if kind == "bucket":
             counts = self.per_second[int(record.get("second", 0))]
             counts[0] += int(record.get("served", 0))
             counts[1] += int(record.get("degraded", 0))
             counts[2] += int(record.get("failed", 0))
+        elif kind == "flush":
+            source = str(record.get("source", ""))
+            mark = math.inf if record.get("final") else float(record.get("through", 0))
+            self.through[source] = max(self.through.get(source, 0.0), mark)
 
 
 class LoadRun:
@@ -164,8 +181,67 @@ class LoadRun:
                 f"{self.master.output_tail()}"
             ) from exc
 
+    def wait_started(self, *, timeout: float) -> float:
+        """Wait until the users start (with workers: once all have joined); returns t0.
+
+        The run's clock starts then, in the load process, which writes it in its log's header.
+        """
+        headers: list[Header] = []
+
+        def started() -> bool:
+            if not self.master.alive():
+                raise ProcessStartError(
+                    f"locust exited before the load started; its last output:\n"
+                    f"{self.master.output_tail()}"
+                )
+            headers[:] = [h for path in self.request_logs() if (h := _header(path)) is not None]
+            return bool(headers)
+
+        try:
+            wait_until(started, timeout=timeout, interval=0.05, what="the load to start")
+        except TimeoutError:
+            waiting = (
+                f"the locust master is still waiting for its {self.plan.expected_workers} "
+                "worker(s) to join; start the remote ones with the command printed above"
+                if self.plan.expected_workers
+                else "see the locust log in the run directory"
+            )
+            raise InfrastructureError(
+                f"the load did not start within {timeout:g}s: {waiting}"
+            ) from None
+        return headers[0].t0
+
     def request_logs(self) -> list[Path]:
         return sorted(self.out_dir.glob("requests-*.jsonl"))
+
+    def records_through(self) -> float:
+        """The records of every second before this one have arrived from every load process.
+
+        Standalone, the process writes its own log; with workers, each worker's lines reach the
+        master about a second late, and until all the expected workers have shipped a mark
+        nothing is complete (0).
+        """
+        self._tail.read(self.request_logs())
+        expected = self.plan.expected_workers or 1
+        marks = sorted(self._tail.through.values())
+        return marks[0] if len(marks) >= expected else 0.0
+
+    def late_sources(self, second: float) -> list[str]:
+        """The load processes whose records of the seconds before `second` have not all arrived."""
+        late = [s for s, through in sorted(self._tail.through.items()) if through < second]
+        missing = (self.plan.expected_workers or 1) - len(self._tail.through)
+        return late + ([f"{missing} worker(s) not heard from"] if missing > 0 else [])
+
+    def locust_requests(self) -> int | None:
+        """locust's own count of the run's requests (its --json-file), None if it wrote none."""
+        path = self.out_dir / f"{LOCUST_STATS}.json"
+        try:
+            entries = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(entries, list):
+            return None
+        return sum(int(e.get("num_requests", 0)) for e in entries if isinstance(e, dict))
 
     def served_rate(self, start_s: int, end_s: int) -> tuple[float, int]:
         """(served + degraded) / all requests that started in seconds [start_s, end_s), and all."""
@@ -178,12 +254,12 @@ class LoadRun:
         return (good / total if total else 0.0), total
 
     def progress(self) -> Progress:
-        self._tail.read(self.request_logs())
-        seconds = sorted(self._tail.per_second)
+        through = self.records_through()  # reads the logs
+        seconds = sorted(s for s in self._tail.per_second if s < through)
         if not seconds:
             return Progress()
-        # The newest second is still filling; look at the complete ones before it.
-        recent = seconds[-1 - self.window : -1] or seconds[-1:]
+        # Only seconds whose records have all arrived: a worker's come about a second late.
+        recent = seconds[-self.window :]
         served = sum(self._tail.per_second[s][0] for s in recent)
         degraded = sum(self._tail.per_second[s][1] for s in recent)
         failed = sum(self._tail.per_second[s][2] for s in recent)
@@ -194,6 +270,21 @@ class LoadRun:
             degraded_rate=degraded / total if total else 0.0,
             seconds=len(seconds),
         )
+
+
+def _header(path: Path) -> Header | None:
+    """A request log's header, once its first line is complete."""
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline()
+    except OSError:
+        return None
+    if not first.endswith(b"\n"):
+        return None
+    try:
+        return Header.model_validate_json(first)
+    except ValueError:
+        return None
 
 
 def start_load(sup: Supervisor, plan: LoadPlan, *, run_dir: Path) -> LoadRun:

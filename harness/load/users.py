@@ -27,7 +27,6 @@ reached the backend exactly once.
 from __future__ import annotations
 
 import itertools
-import json
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar, Final, TextIO
@@ -35,12 +34,12 @@ from typing import Any, ClassVar, Final, TextIO
 import gevent
 from locust import HttpUser, events
 from locust.env import Environment
-from locust.runners import MasterRunner, Runner, WorkerRunner
+from locust.runners import STATE_MISSING, MasterRunner, Runner, WorkerRunner
 from requests import Response
 
 from harness.load.config import CONFIG_DEST, CONFIG_OPTION, LoadConfig
 from harness.results.ledger import RecordKind
-from harness.results.timeline import Header, RequestRecorder
+from harness.results.timeline import Header, RequestRecorder, WorkerEvent
 from harness.results.vocabulary import Outcome
 from mock_services.common.dataset import Dataset, Patient, generate
 
@@ -48,8 +47,40 @@ __all__ = ["HarnessUser", "Outcome", "RecordKind", "load_config", "shared_datase
 
 USER_KEY: Final = "harness_user"
 OUTCOME_KEY: Final = "harness_outcome"
-LINES_MESSAGE: Final = "harness_lines"
+LINES_MESSAGE: Final = "harness_lines"  # worker -> master: {"source", "lines", "final"}
+STOP_MESSAGE: Final = "harness_stop"  # master -> worker: stop your users, ship your final mark
 FLUSH_INTERVAL_S: Final = 1.0
+WATCH_INTERVAL_S: Final = 1.0
+FINAL_GRACE_S: Final = 15.0  # beyond the stop timeout: how long a master waits for final marks
+_HEADER: Final = '{"record":"header"'
+
+
+class _Outbox:
+    """A worker's lines not yet shipped to the master (the recorder's sink)."""
+
+    def __init__(self) -> None:
+        self._lines: list[str] = []
+
+    def put(self, line: str) -> None:
+        self._lines.append(line)
+
+    def take(self) -> list[str]:
+        lines, self._lines = self._lines, []
+        return lines
+
+
+class _Workers:
+    """What a master knows of its workers: who joined, who shipped a final mark, who was lost."""
+
+    def __init__(self) -> None:
+        self.sources: dict[str, str] = {}  # locust node id -> our source name
+        self.joined: dict[str, float] = {}  # source -> Unix time
+        self.final: set[str] = set()
+        self.lost: set[str] = set()
+
+    def pending(self) -> list[str]:
+        """Sources still expected to ship a final mark."""
+        return sorted(set(self.sources.values()) - self.final - self.lost)
 
 
 class _State:
@@ -59,8 +90,10 @@ class _State:
     recorder: RequestRecorder | None = None
     dataset: Dataset | None = None
     runner: Runner | None = None
-    outgoing: ClassVar[list[str]] = []  # a worker's lines not yet shipped to the master
+    outbox: ClassVar[_Outbox] = _Outbox()
+    finished = False  # a worker shipped its final mark: no more periodic flushes
     master_log: TextIO | None = None
+    workers: ClassVar[_Workers] = _Workers()
 
 
 def load_config() -> LoadConfig:
@@ -114,7 +147,9 @@ def _configure(environment: Environment) -> LoadConfig:
 def _on_init(environment: Environment, **_: Any) -> None:
     _State.runner = runner = environment.runner
     if isinstance(runner, WorkerRunner):
-        return  # its config arrives with the master's first spawn message (see _on_test_start)
+        # Its config arrives with the master's first spawn message (see _on_test_start).
+        runner.register_message(STOP_MESSAGE, _on_stop_request)
+        return
     config = _configure(environment)
     for user_class in environment.user_classes:
         count = config.user_counts.get(user_class.__name__)
@@ -122,59 +157,155 @@ def _on_init(environment: Environment, **_: Any) -> None:
             user_class.fixed_count = count
     config.out_dir.mkdir(parents=True, exist_ok=True)
     if isinstance(runner, MasterRunner):
-        # Workers, local or remote, ship their lines here; one file holds them all.
-        _State.master_log = (config.out_dir / "requests-master.jsonl").open("a", encoding="utf-8")
-        _State.master_log.write(Header(t0=config.t0, source="master").model_dump_json() + "\n")
         runner.register_message(LINES_MESSAGE, _on_lines)
-        return
-    path = config.out_dir / "requests-local.jsonl"
-    _State.recorder = RequestRecorder(path, t0=config.t0, source="local")
-    gevent.spawn(_flush_forever)
+        _listen(environment.events.worker_connect, _on_worker_connect)
 
 
 def _on_test_start(environment: Environment, **_: Any) -> None:
+    """The users start: the run's clock starts here, unless the runner fixed t0 beforehand."""
     runner = environment.runner
-    if not isinstance(runner, WorkerRunner) or _State.recorder is not None:
+    if _State.recorder is not None or _State.master_log is not None:
+        return  # a second start (locust re-spawning): one clock, one log per run
+    if isinstance(runner, WorkerRunner):
+        config = _configure(environment)  # from the master's spawn message, t0 included
+        source = f"worker-{runner.worker_index}"
+        _State.recorder = RequestRecorder(
+            None, t0=config.clock(), source=source, sink=_State.outbox.put
+        )
+        gevent.spawn(_flush_forever)
         return
-    config = _configure(environment)
-    source = f"worker-{runner.worker_index}"
-    _State.recorder = RequestRecorder(
-        None, t0=config.t0, source=source, sink=_State.outgoing.append
-    )
+    config = load_config()
+    if config.t0 is None:
+        # Workers read the config from the spawn messages sent right after this event.
+        _State.config = config = config.model_copy(update={"t0": time.time()})
+        setattr(environment.parsed_options, CONFIG_DEST, config.model_dump_json())
+    if isinstance(runner, MasterRunner):
+        # Workers, local or remote, ship their lines here; one file holds them all.
+        log = (config.out_dir / "requests-master.jsonl").open("a", encoding="utf-8")
+        log.write(Header(t0=config.clock(), source="master").model_dump_json() + "\n")
+        _State.master_log = log
+        for source, at in sorted(_State.workers.joined.items()):
+            _write_master(_joined(source, at))
+        gevent.spawn(_watch_workers, runner)
+        return
+    path = config.out_dir / "requests-local.jsonl"
+    _State.recorder = RequestRecorder(path, t0=config.clock(), source="local")
     gevent.spawn(_flush_forever)
 
 
 def _flush_forever() -> None:
-    # Ends when the process quits (the greenlet dies with it; `quitting` closes the recorder).
-    while _State.recorder is not None:
+    # Ends at the final mark, or when the process quits (`quitting` closes the recorder).
+    while _State.recorder is not None and not _State.finished:
         gevent.sleep(FLUSH_INTERVAL_S)
-        _flush(time.time())
+        if not _State.finished:
+            _flush(time.time())
 
 
 def _flush(now: float | None) -> None:
+    """Write (standalone) or ship (worker) the seconds before `now`; everything if None."""
     recorder = _State.recorder
     if recorder is None:
         return
     recorder.flush(now)
     runner = _State.runner
-    if isinstance(runner, WorkerRunner) and _State.outgoing:
-        lines, _State.outgoing = _State.outgoing, []
-        runner.send_message(LINES_MESSAGE, {"lines": lines})
+    if not isinstance(runner, WorkerRunner):
+        return
+    final = now is None
+    if final:
+        # locust's own counts first, so that the master holds them once it has our final mark
+        data: dict[str, Any] = {}
+        _fire(runner.environment.events.report_to_master, client_id=runner.client_id, data=data)
+        runner.send_message("stats", data)
+        _State.finished = True
+    lines = _State.outbox.take()
+    if lines:
+        runner.send_message(
+            LINES_MESSAGE, {"source": recorder.source, "lines": lines, "final": final}
+        )
 
 
-def _on_test_stop(**_: Any) -> None:
-    # On a worker this runs before it tells the master it stopped: nothing recorded is lost.
-    _flush(None)
+def _on_test_stop(environment: Environment, **_: Any) -> None:
+    # A worker: this runs before it tells the master it stopped, so nothing recorded is lost.
+    runner = environment.runner
+    if isinstance(runner, MasterRunner):
+        _await_final_marks(runner)
+    else:
+        _flush(None)
+
+
+def _on_stop_request(environment: Environment, **_: Any) -> None:
+    # Stopping fires test_stop, which ships the final mark; a worker already stopped ships it now.
+    if environment.runner is not None:
+        environment.runner.stop()
+    if not _State.finished:
+        _flush(None)
+
+
+def _await_final_marks(runner: MasterRunner) -> None:
+    """Ask every worker to stop and wait (bounded) until each shipped its final mark or was lost.
+
+    locust's own quit gives workers 0.5 s to send their last report; on a busy machine that loses
+    the last seconds of records (and of locust's own counts), so the master waits here first.
+    """
+    if _State.master_log is None:
+        return  # quitting after an interrupt: the log is closed, nothing to wait for
+    for client in runner.clients.all:
+        runner.send_message(STOP_MESSAGE, None, client_id=client.id)
+    deadline = time.monotonic() + (runner.environment.stop_timeout or 0) + FINAL_GRACE_S
+    while _State.workers.pending() and time.monotonic() < deadline:
+        gevent.sleep(0.1)
+
+
+def _on_worker_connect(client_id: str, **_: Any) -> None:
+    runner = _State.runner
+    if not isinstance(runner, MasterRunner) or client_id in _State.workers.sources:
+        return
+    source = f"worker-{runner.worker_indexes.get(client_id, -1)}"  # given with the ack
+    _State.workers.sources[client_id] = source
+    _State.workers.joined[source] = now = time.time()
+    if _State.master_log is not None:  # joined after the start; the others once it starts
+        _write_master(_joined(source, now))
+
+
+def _joined(source: str, at: float) -> str:
+    t = max(0.0, at - load_config().clock())
+    return WorkerEvent(source=source, event="joined", t=t).model_dump_json()
+
+
+def _watch_workers(runner: MasterRunner) -> None:
+    """Record a worker lost (missing heartbeats, or gone) before it shipped its final mark."""
+    while _State.master_log is not None:
+        gevent.sleep(WATCH_INTERVAL_S)
+        for client_id, source in list(_State.workers.sources.items()):
+            if source in _State.workers.final or source in _State.workers.lost:
+                continue
+            client = runner.clients.get(client_id)
+            if client is None or client.state == STATE_MISSING:
+                _State.workers.lost.add(source)
+                event = WorkerEvent(source=source, event="lost", t=_since_t0())
+                _write_master(event.model_dump_json())
 
 
 def _on_lines(environment: Environment, msg: Any, **_: Any) -> None:
+    data = msg.data or {}
+    source = str(data.get("source", ""))
+    _State.workers.sources.setdefault(msg.node_id, source)
+    # The master's own header holds t0; the workers' are dropped (pydantic writes `record` first).
+    _write_master(*(line for line in data.get("lines", ()) if not line.startswith(_HEADER)))
+    if data.get("final"):
+        _State.workers.final.add(source)
+
+
+def _write_master(*lines: str) -> None:
     log = _State.master_log
-    if log is None:
+    if log is None or not lines:
         return
-    for line in msg.data.get("lines", ()):
-        if json.loads(line).get("record") != "header":  # the master's own header holds t0
-            log.write(line + "\n")
+    log.write("".join(line + "\n" for line in lines))
     log.flush()
+
+
+def _since_t0() -> float:
+    return max(0.0, time.time() - load_config().clock())
 
 
 def _on_request(
@@ -213,6 +344,10 @@ def _on_quitting(**_: Any) -> None:
 
 def _listen(hook: Any, handler: Callable[..., None]) -> None:
     hook.add_listener(handler)  # locust's EventHook is untyped
+
+
+def _fire(hook: Any, **kwargs: Any) -> None:
+    hook.fire(**kwargs)
 
 
 _listen(events.init_command_line_parser, _on_parser)

@@ -17,6 +17,7 @@ from harness.report.chart import render_chart
 from harness.report.values import (
     fault_label,
     integrity_rows,
+    load_rows,
     measured_text,
     pass_text,
     threshold_text,
@@ -59,6 +60,7 @@ def render_html(journal: Journal) -> str:
         _section("Phases", _phases(journal)),
         _section("Faults", _faults(journal)),
         _section("Data integrity and liveness", _integrity(journal)),
+        _section("Load", _load(journal)),
         _section("Environment", _environment(journal)),
     ]
     return (
@@ -221,6 +223,19 @@ def _integrity(journal: Journal) -> str:
     more = len(groups) - MAX_DUPLICATES_SHOWN
     tail = f"<li>and {more} more groups (see journal.json)</li>" if more > 0 else ""
     return f"{table}<h3>Duplicate groups</h3><ul>{items}{tail}</ul>"
+
+
+def _load(journal: Journal) -> str:
+    if journal.load is None:
+        return '<div class="card">not recorded (an older journal)</div>'
+    rows = (
+        f"<tr{_PROBLEM if name == 'problem' else ''}>{_cells(name, value)}</tr>"
+        for name, value in load_rows(journal.load)
+    )
+    return _table(("figure", "value"), rows)
+
+
+_PROBLEM: Final = ' class="failed"'
 
 
 def _environment(journal: Journal) -> str:

@@ -11,6 +11,7 @@ from harness.durations import format_duration
 from harness.report.values import (
     fault_label,
     integrity_rows,
+    load_rows,
     measured_text,
     pass_text,
     threshold_text,
@@ -75,6 +76,8 @@ def render_summary(journal: Journal) -> str:
         *table(("figure", "value"), integrity_rows(journal.integrity)),
         "",
     ]
+    if journal.load is not None:
+        lines += ["### Load", "", *table(("figure", "value"), load_rows(journal.load)), ""]
     if journal.faults:
         lines += ["### Faults", ""]
         lines += table(

@@ -24,7 +24,7 @@ from harness.results.checks import CheckResult, Verdict, is_recorded
 from harness.results.histogram import LatencyHistogram
 from harness.results.ledger import DuplicateGroup, RecordKind
 from harness.results.run import ClientExit, FaultWindow, PhaseSpan, RunData, seconds_in
-from harness.results.timeline import SecondTotals
+from harness.results.timeline import SecondTotals, SourceRecord
 from harness.results.vocabulary import Outcome
 from harness.scenario.model import Scenario
 
@@ -132,6 +132,22 @@ class FaultTiming(_Frozen):
     max_ms: float | None
 
 
+class LoadSummary(_Frozen):
+    """How the load was generated, and whether what it recorded is the whole run."""
+
+    mode: str = Field(description="local, N local workers, N remote workers")
+    local_workers: int
+    remote_workers: int
+    recorded: int = Field(description="requests in the request log")
+    locust_counted: int | None = Field(description="locust's own count of the run's requests")
+    sources: tuple[SourceRecord, ...] = Field(
+        description="each load process (local, worker-N): requests it recorded, final mark, lost"
+    )
+    problems: tuple[str, ...] = Field(
+        description="why the records may not be the whole run; empty when they are"
+    )
+
+
 class Journal(_Frozen):
     """The record of one run of one scenario."""
 
@@ -151,6 +167,7 @@ class Journal(_Frozen):
     timeline: TimelineSummary
     integrity: IntegritySummary
     liveness: LivenessSummary
+    load: LoadSummary | None = Field(default=None, description="absent in older journals")
     checks: tuple[CheckResult, ...]
     verdict: Verdict
     exit_code: int
@@ -193,6 +210,7 @@ def build_journal(
             failed=sum(not p.ok for p in run.probes),
             client_exit=run.client_exit,
         ),
+        load=_load(run),
         checks=tuple(results),
         verdict=verdict,
         exit_code=int(verdict.exit_code),
@@ -252,6 +270,30 @@ def _integrity(run: RunData) -> IntegritySummary:
         ledger_records=dict(records),
         lost=lost,
         duplicate_groups=tuple(run.ledger.duplicates()),
+    )
+
+
+def _load(run: RunData) -> LoadSummary:
+    recorded, counted = run.requests.requests, run.load.locust_requests
+    problems = []
+    if counted is not None and counted != recorded:
+        problems.append(f"recorded {recorded} requests but locust counted {counted}")
+    for source in run.requests.sources:
+        if source.lost_at is not None:
+            problems.append(
+                f"{source.source} was lost at {source.lost_at:.1f}s"
+                + ("" if source.complete else ": its requests after its last mark are missing")
+            )
+        elif not source.complete:
+            problems.append(f"{source.source} sent no final mark: its last seconds may be missing")
+    return LoadSummary(
+        mode=run.load.mode,
+        local_workers=run.load.local_workers,
+        remote_workers=run.load.remote_workers,
+        recorded=recorded,
+        locust_counted=counted,
+        sources=run.requests.sources,
+        problems=tuple(problems),
     )
 
 

@@ -96,6 +96,24 @@ class ClientExit(_Frozen):
     returncode: int
 
 
+class LoadGeneration(_Frozen):
+    """How the load was generated: one locust process, or a master with workers."""
+
+    local_workers: Annotated[int, Field(ge=0)] = 0
+    remote_workers: Annotated[int, Field(ge=0)] = 0
+    locust_requests: int | None = Field(
+        default=None, description="locust's own count of the run's requests (its --json-file)"
+    )
+
+    @property
+    def mode(self) -> str:
+        local = f"{self.local_workers} local" if self.local_workers else ""
+        remote = f"{self.remote_workers} remote" if self.remote_workers else ""
+        if not (local or remote):
+            return "local (one locust process)"
+        return f"{' + '.join(part for part in (local, remote) if part)} worker(s)"
+
+
 class RunData(_Frozen):
     """Everything the checks look at."""
 
@@ -105,6 +123,7 @@ class RunData(_Frozen):
     ledger: Ledger = Ledger()
     probes: tuple[ProbeResult, ...] = ()
     client_exit: ClientExit | None = None
+    load: LoadGeneration = LoadGeneration()
 
     def episodes(self) -> list[Episode]:
         return episodes(self.faults, run_end=self.duration)

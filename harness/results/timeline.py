@@ -20,6 +20,16 @@ Format `harness-requests/1`: UTF-8 JSON lines, one record per line, each with a 
 - `accepted` records what a patient was told was accepted: kind (registration | booking |
   submission), the natural key as the backend stores it, and the client's idempotency key if the
   client sent one. The checks match them against the backend ledgers.
+- `flush` is a recorder's mark, written after the buckets of each flush: every request of
+  `source` that started before second `through` and had finished is in the log, and `requests`
+  counts all of that source's requests written so far. The last one at stop has `final: true`.
+  Readers wait for these marks before judging a second (a worker's lines reach the master late),
+  and compare the final counts with locust's own.
+- `worker` is written by a locust master: a worker `joined` at `t`, or was `lost` (it stopped
+  sending heartbeats before its final mark) at `t`.
+
+    {"record": "flush", "source": "worker-1", "through": 13, "requests": 412, "final": false}
+    {"record": "worker", "source": "worker-1", "event": "lost", "t": 31.2}
 """
 
 from __future__ import annotations
@@ -91,7 +101,26 @@ class Accepted(_Record):
     )
 
 
-Line = Annotated[Header | Bucket | Accepted, Field(discriminator="record")]
+class Flush(_Record):
+    """A recorder's mark: its requests that started before `through` (and had finished) are in."""
+
+    record: Literal["flush"] = "flush"
+    source: str
+    through: Annotated[int, Field(ge=0)] = Field(description="seconds since t0, exclusive")
+    requests: Annotated[int, Field(ge=0)] = Field(description="requests written so far, all")
+    final: bool = Field(default=False, description="the load stopped: nothing more will follow")
+
+
+class WorkerEvent(_Record):
+    """What a locust master saw of one worker."""
+
+    record: Literal["worker"] = "worker"
+    source: str
+    event: Literal["joined", "lost"]
+    t: Annotated[float, Field(ge=0)]
+
+
+Line = Annotated[Header | Bucket | Accepted | Flush | WorkerEvent, Field(discriminator="record")]
 _LINE: Final = TypeAdapter(Line)
 
 
@@ -118,6 +147,20 @@ class SecondTotals(BaseModel):
         return good / self.total
 
 
+class SourceRecord(BaseModel):
+    """One load process's account of itself (the local process, or a worker)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str
+    requests: int = Field(description="requests it wrote, by its last flush mark")
+    complete: bool = Field(description="its final mark arrived: nothing it recorded is missing")
+    joined_at: float | None = Field(default=None, description="a worker: when the master saw it")
+    lost_at: float | None = Field(
+        default=None, description="a worker: when it stopped answering before its final mark"
+    )
+
+
 class RequestLog(BaseModel):
     """Everything the load recorded: buckets merged per (second, name), and accepted records."""
 
@@ -126,6 +169,11 @@ class RequestLog(BaseModel):
     t0: float
     buckets: tuple[Bucket, ...] = ()
     accepted: tuple[Accepted, ...] = ()
+    sources: tuple[SourceRecord, ...] = ()
+
+    @property
+    def requests(self) -> int:
+        return sum(bucket.total for bucket in self.buckets)
 
     def per_second(self) -> dict[int, SecondTotals]:
         """Totals per second over all request names (seconds without requests are absent)."""
@@ -184,8 +232,8 @@ class RequestRecorder:
         recorder = RequestRecorder(Path(out), t0=t0, source="worker-1")
         recorder.request("POST /api/v1/visits", Outcome.SERVED, latency_ms=41.0, started=t)
         recorder.accepted(RecordKind.REGISTRATION, {"nik": ..., ...}, idempotency_key=k, at=t)
-        recorder.flush(now)      # periodically: writes seconds that are over
-        recorder.close()         # writes the rest
+        recorder.flush(now)      # periodically: writes seconds that are over, then a flush mark
+        recorder.close()         # writes the rest and the final mark
 
     Bounded memory: only seconds not yet flushed are held.
     """
@@ -203,6 +251,9 @@ class RequestRecorder:
         if (path is None) == (sink is None):
             raise ValueError("give a path or a sink, not both")
         self.t0 = t0
+        self.source = source
+        self.written = 0  # requests in the buckets written so far
+        self._through = 0
         self._lock = threading.Lock()
         self._counts: dict[tuple[int, str], Counter[Outcome]] = defaultdict(Counter)
         self._bins: dict[tuple[int, str, Outcome], Counter[int]] = defaultdict(Counter)
@@ -241,10 +292,12 @@ class RequestRecorder:
             self._write(record.model_dump_json())
 
     def flush(self, now: float | None = None) -> None:
-        """Write the buckets of seconds before `now` (Unix time); all of them if None."""
+        """Write the buckets of seconds before `now` (Unix time), then a flush mark; all of them
+        and the final mark if None."""
         limit = math.inf if now is None else math.floor(now - self.t0)
         with self._lock:
             done = [key for key in self._counts if key[0] < limit]
+            last = max((second for second, _ in done), default=-1)
             for second, name in sorted(done):
                 counts = self._counts.pop((second, name))
                 latency = {}
@@ -260,7 +313,13 @@ class RequestRecorder:
                     failed=counts[Outcome.FAILED],
                     latency_ms=latency,
                 )
+                self.written += bucket.total
                 self._write(bucket.to_line())
+            self._through = max(self._through, last + 1 if now is None else int(limit))
+            mark = Flush(
+                source=self.source, through=self._through, requests=self.written, final=now is None
+            )
+            self._write(mark.model_dump_json())
             if self._file is not None:
                 self._file.flush()
 
@@ -299,6 +358,8 @@ def read_request_log(paths: Iterable[Path], *, t0: float | None = None) -> Reque
     origin = t0 if t0 is not None else min(h.t0 for _, h in headers if isinstance(h, Header))
     buckets: list[Bucket] = []
     accepted: list[Accepted] = []
+    marks: dict[str, Flush] = {}
+    events: dict[str, dict[str, float]] = defaultdict(dict)
     for path, lines in parsed:
         if not lines:
             continue
@@ -313,14 +374,31 @@ def read_request_log(paths: Iterable[Path], *, t0: float | None = None) -> Reque
                 accepted.append(
                     line.model_copy(update={"t": max(0.0, line.t + header.t0 - origin)})
                 )
+            elif isinstance(line, Flush):
+                seen = marks.get(line.source)
+                if seen is None or not seen.final or line.final:
+                    marks[line.source] = line  # each mark counts everything before it
+            elif isinstance(line, WorkerEvent):
+                events[line.source].setdefault(line.event, max(0.0, line.t + header.t0 - origin))
+    sources = (
+        SourceRecord(
+            source=source,
+            requests=mark.requests if mark else 0,
+            complete=bool(mark and mark.final),
+            joined_at=events[source].get("joined"),
+            lost_at=events[source].get("lost"),
+        )
+        for source, mark in ((s, marks.get(s)) for s in sorted(marks.keys() | events.keys()))
+    )
     return RequestLog(
         t0=origin,
         buckets=tuple(merge_buckets(buckets)),
         accepted=tuple(sorted(accepted, key=lambda a: a.t)),
+        sources=tuple(sources),
     )
 
 
-def _read_lines(path: Path) -> Iterator[Header | Bucket | Accepted]:
+def _read_lines(path: Path) -> Iterator[Header | Bucket | Accepted | Flush | WorkerEvent]:
     try:
         handle = path.open(encoding="utf-8")
     except OSError as exc:

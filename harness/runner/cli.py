@@ -16,6 +16,7 @@ from harness.net import LOOPBACK_HOST, require_loopback
 from harness.report import REPORT_FILE
 from harness.report.files import SUMMARY_FILE
 from harness.report.summary_file import append_summary, check_summary_target, summary_target
+from harness.report.values import load_line
 from harness.runner.engine import RunOptions, run_scenario, summary_lines
 from harness.runner.suite_cli import run_suite_command
 from harness.scenario.cli import positive_float
@@ -120,6 +121,10 @@ def _run(args: argparse.Namespace) -> int:
     out.write(f"verdict: {journal.verdict.value.upper()} (exit {result.exit_code})\n")
     for line in summary_lines(journal.checks):
         out.write(line + "\n")
+    if journal.load is not None:
+        out.write(f"load:    {load_line(journal.load)}\n")
+        for problem in journal.load.problems:
+            out.write(f"warning: {problem}\n")
     out.write(f"journal: {result.journal_path}\njunit:   {result.junit_path}\n")
     out.write(f"report:  {result.run_dir / REPORT_FILE}\n")
     if args.summary_to is not None:

@@ -40,7 +40,7 @@ from harness.results.checks import CheckResult, evaluate, steady_state_after
 from harness.results.journal import Journal, Versions, build_journal, write_journal
 from harness.results.junit import write_junit
 from harness.results.ledger import Ledger, parse_ledger
-from harness.results.run import RunData
+from harness.results.run import LoadGeneration, RunData
 from harness.results.timeline import read_request_log
 from harness.runner.client import RunningClient, start_client, template_values
 from harness.runner.probes import LivenessProber
@@ -58,6 +58,9 @@ from harness.toxiproxy.install import Provision, require
 
 LEDGER_SERVICES: Final = (ServiceName.ERM, ServiceName.PATIENT_APP)
 TICK_S: Final = 0.25
+RECORDS_DELAY_S: Final = 10.0  # how long the steady state before waits for late worker records
+LOAD_START_S: Final = 60.0  # locust (and local workers) importing and connecting
+REMOTE_JOIN_S: Final = 600.0  # someone starting workers on other machines by hand
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,14 +123,15 @@ def run_scenario(options: RunOptions) -> RunResult:
     ):
         started = _start(sup, teardown, scenario, client, loaded, run_dir, options, provision)
         progress.say(f"stack and client up; client at {started.client.base_url}")
-        t0 = time.time()
-        plan = _load_plan(scenario, schedule, started, client, loaded, run_dir, options, t0)
+        plan = _load_plan(scenario, schedule, started, client, loaded, run_dir, options)
         load = start_load(sup, plan, run_dir=run_dir)
         if plan.remote_workers:
             argv = worker_argv(plan, master_host=plan.master_bind, master_port=load.master_port)
             progress.say(
                 f"waiting for {plan.remote_workers} remote worker(s); on each: {shlex.join(argv)}"
             )
+        # The run's clock starts with the users (with workers: once every worker has joined).
+        t0 = load.wait_started(timeout=REMOTE_JOIN_S if plan.remote_workers else LOAD_START_S)
         executor = TimelineExecutor(
             schedule, faults=started.faults, supervisor=sup, mocks=started.mocks, t0=t0
         )
@@ -152,6 +156,11 @@ def run_scenario(options: RunOptions) -> RunResult:
         ledger=ledger,
         probes=probes,
         client_exit=client_exit,
+        load=LoadGeneration(
+            local_workers=plan.workers,
+            remote_workers=plan.remote_workers,
+            locust_requests=load.locust_requests(),
+        ),
     )
     results = evaluate(scenario.checks, run)
     if (after := steady_state_after(scenario.steady_state.after, run)) is not None:
@@ -236,7 +245,6 @@ def _load_plan(
     loaded: ScenarioFile,
     run_dir: Path,
     options: RunOptions,
-    t0: float,
 ) -> LoadPlan:
     locustfile = BUILTIN_LOCUSTFILE
     if client.locustfile is not None:
@@ -244,7 +252,6 @@ def _load_plan(
         locustfile = (base / client.locustfile).resolve()
     counts = dict(scenario.load.users)
     config = LoadConfig(
-        t0=t0,
         out_dir=run_dir / "load",
         seed=scenario.stack.seed,
         user_counts=counts,
@@ -275,10 +282,17 @@ def _drive(
     """The main loop: faults at their times, the steady state before, the progress line."""
     total = schedule.steady_before + schedule.load_duration + schedule.steady_after
     steady_checked = schedule.steady_before <= 0
+    # Judged once the requests of its last second have had a second to finish, and their
+    # records have arrived (a worker's reach the master late), or RECORDS_DELAY_S after that.
+    steady_at = schedule.steady_before + 1
     while not load.finished():
         executor.run_due()
         elapsed = time.time() - t0
-        if not steady_checked and elapsed >= schedule.steady_before + 1:
+        if (
+            not steady_checked
+            and elapsed >= steady_at
+            and (load.records_through() >= steady_at or elapsed >= steady_at + RECORDS_DELAY_S)
+        ):
             _check_steady_before(scenario, schedule, load)
             steady_checked = True
         phase = _phase(elapsed, schedule, executor)
@@ -309,10 +323,17 @@ def _check_steady_before(scenario: Scenario, schedule: Schedule, load: LoadRun) 
     window = scenario.steady_state.before
     rate, total = load.served_rate(0, int(schedule.steady_before))
     if total == 0 or rate < window.min_served_rate:
+        late = load.late_sources(schedule.steady_before + 1)
+        why = (
+            f"the records of {', '.join(late)} had not arrived {RECORDS_DELAY_S:g}s later; "
+            "the load processes are overloaded or cut off"
+            if late
+            else "the client or the stack is unhealthy"
+        )
         raise InfrastructureError(
             f"steady state before did not hold: served {rate:.0%} of {total} requests in the "
             f"first {schedule.steady_before:g}s (needs {window.min_served_rate:.0%}) before any "
-            "fault; the client or the stack is unhealthy, see the logs in the run directory"
+            f"fault; {why}, see the logs in the run directory"
         )
 
 
