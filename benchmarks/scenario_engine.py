@@ -12,11 +12,14 @@
   counts; requests/s, error rate and latency from the run's request log, over the seconds after
   the ramp-up. Reported, no target.
 - Recording cost (--recording): locust headless, the same zero-wait user on plain `HttpUser`
-  (benchmarks/locustfiles/plain_facility.py) and on `HarnessUser`
-  (benchmarks/locustfiles/recorded_facility.py), against GET /api/v1/facility of one patient-app
-  mock; same users and duration, alternating rounds, median requests/s. Mock and locust are pinned
-  to different CPUs; locust (one process, one core) is the bottleneck, which is what makes the
-  recording cost visible. Target: recording costs at most 10% of the requests/s.
+  (benchmarks/locustfiles/plain_hello.py) and on `HarnessUser`
+  (benchmarks/locustfiles/recorded_hello.py), against GET / of the bare Starlette app, in each
+  load mode of --recording-workers (0: one process; N: a master and N local workers, the records
+  shipped to the master); same users and duration, alternating rounds, median requests/s. The
+  app and locust are pinned to different CPUs; locust (one core) is the bottleneck, which is what
+  makes the recording cost visible. Also, for every recorded run, the requests in the request log
+  against locust's own count. Targets: recording costs at most 10% of the requests/s in each mode,
+  and the log holds exactly what locust counted.
 - Cold start (--cold-start): `harness.stack.topology.start_stack` (toxiproxy, three mocks, three
   proxies) on free ports, from the call until it returns with every part ready, several rounds,
   median and max; alternating with a sequential reference (each mock started and waited for before
@@ -57,13 +60,13 @@ from _common import (
     median,
     pinned,
     plan_cores,
-    start_mock,
+    start_baseline,
 )
 
 from harness import paths
 from harness.load.config import CONFIG_OPTION, LoadConfig
 from harness.net import LOOPBACK_HOST, free_ports
-from harness.process import Supervisor
+from harness.process import ProcessSpec, Supervisor, wait_until
 from harness.results.histogram import LatencyHistogram
 from harness.results.journal import FaultTiming
 from harness.results.run import FaultWindow
@@ -79,8 +82,8 @@ FLAPPING_SCENARIO: Final = HERE / "scenarios" / "flapping-link.yaml"
 CHAIN_SCENARIO: Final = HERE / "scenarios" / "chain-throughput.yaml"
 RESILIENT_CLIENT: Final = REPO / "examples" / "clients" / "resilient.yaml"
 SATURATE_CLIENT: Final = HERE / "clients" / "resilient-saturate.yaml"
-PLAIN_LOCUSTFILE: Final = HERE / "locustfiles" / "plain_facility.py"
-RECORDED_LOCUSTFILE: Final = HERE / "locustfiles" / "recorded_facility.py"
+PLAIN_LOCUSTFILE: Final = HERE / "locustfiles" / "plain_hello.py"
+RECORDED_LOCUSTFILE: Final = HERE / "locustfiles" / "recorded_hello.py"
 
 TIMING_TARGET_MS: Final = 50.0
 RECORDING_TARGET: Final = 0.90  # recorded requests/s at least this share of plain
@@ -306,6 +309,13 @@ def fmt(value: float | None) -> str:
 # --- 3. recording cost ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class LocustRun:
+    requests_per_s: float  # locust's own: requests / (last request - first), every name
+    requests: int
+    failures: int
+
+
 def locust_rps(
     locustfile: Path,
     *,
@@ -315,28 +325,40 @@ def locust_rps(
     cpu: int | None,
     work: Path,
     extra: Sequence[str] = (),
-) -> tuple[float, int, int]:
-    """(requests/s, requests, failures) of one headless locust run, from its final JSON stats.
-
-    requests/s is locust's own: requests / (last request - first), over every request name.
-    """
+    workers: int = 0,
+) -> LocustRun:
+    """One headless locust run (with `workers`: a master and local workers), from its JSON stats."""
     stats_file = work / f"{locustfile.stem}-{time.monotonic_ns()}.json"
-    argv = [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "--only-summary"]
+    locust = [sys.executable, "-m", "locust", "-f", str(locustfile)]
+    common = ["--loglevel", "WARNING", "--exit-code-on-error", "0"]
+    argv = [*locust, "--headless", "--only-summary"]
     argv += ["--host", host, "-u", str(users), "-r", str(users), "-t", f"{duration_s}s"]
-    argv += ["--json-file", str(stats_file.with_suffix(""))]
-    argv += ["--loglevel", "WARNING", "--exit-code-on-error", "0", *extra]
-    done = subprocess.run(
-        pinned(argv, cpu),
-        cwd=REPO,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        capture_output=True,
-        text=True,
-        timeout=duration_s + 60,
-        check=False,
-    )
-    if done.returncode != 0 or not stats_file.is_file():
-        tail = "\n".join(done.stderr.strip().splitlines()[-10:])
-        raise BenchmarkError(f"locust ({locustfile.name}) exited {done.returncode}:\n{tail}")
+    argv += ["--json-file", str(stats_file.with_suffix("")), *common, *extra]
+    port = free_ports(1)[0]
+    if workers:
+        argv += ["--master", "--expect-workers", str(workers)]
+        argv += ["--master-bind-host", LOOPBACK_HOST, "--master-bind-port", str(port)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with Supervisor(log_dir=work / "locust-logs") as sup:
+        master = sup.start(
+            ProcessSpec(name="locust-master", argv=pinned(argv, cpu), cwd=REPO, env=env), wait=False
+        )
+        for index in range(1, workers + 1):
+            worker = [*locust, "--worker", "--master-host", LOOPBACK_HOST]
+            worker += ["--master-port", str(port), *common]
+            spec = ProcessSpec(name=f"worker-{index}", argv=pinned(worker, cpu), cwd=REPO, env=env)
+            sup.start(spec, wait=False)
+        try:
+            wait_until(
+                lambda: not master.alive(), timeout=duration_s + 90, interval=0.2, what="locust"
+            )
+        except TimeoutError as exc:
+            raise BenchmarkError(f"locust ({locustfile.name}) did not finish") from exc
+        code = master.popen.returncode
+        if code != 0 or not stats_file.is_file():
+            raise BenchmarkError(
+                f"locust ({locustfile.name}) exited {code}:\n{master.output_tail()}"
+            )
     entries = json.loads(stats_file.read_text())
     if not entries:
         raise BenchmarkError(f"locust ({locustfile.name}) made no request; see {stats_file}")
@@ -344,67 +366,108 @@ def locust_rps(
     failures = sum(int(e["num_failures"]) for e in entries)
     began = min(float(e["start_time"]) for e in entries)
     last = max(float(e["last_request_timestamp"]) for e in entries)
-    return requests / (last - began), requests, failures
+    return LocustRun(requests / (last - began), requests, failures)
 
 
-def bench_recording(*, rounds: int, users: int, duration_s: int, cores: Cores) -> bool:
+@dataclass(frozen=True)
+class ModeResult:
+    workers: int
+    ratio: float
+    plain_rps: float
+    recorded_rps: float
+    matched: bool  # every recorded run's log held exactly what locust counted
+
+
+def mode_name(workers: int) -> str:
+    return "one process" if workers == 0 else f"{workers} local worker(s)"
+
+
+def bench_recording(
+    *, rounds: int, users: int, duration_s: int, modes: Sequence[int], cores: Cores
+) -> bool:
     print(
-        f"## recording cost: locust -u {users} -t {duration_s}s, {rounds} alternating rounds, "
-        f"GET /api/v1/facility on a patient-app mock; {cores.describe()}"
+        f"## recording cost: locust -u {users} -t {duration_s}s, {rounds} alternating rounds per "
+        f"mode, GET / of the bare Starlette app; {cores.describe()}"
     )
-    plain_rps: list[float] = []
-    recorded_rps: list[float] = []
+    results: list[ModeResult] = []
     with (
         tempfile.TemporaryDirectory(prefix="bench-recording-") as tmp,
         Supervisor(log_dir=Path(tmp) / "logs") as sup,
     ):
         work = Path(tmp)
-        url, _ = start_mock(sup, "patient-app", cpu=cores.server)
-        for index in range(1, rounds + 1):
-            # As harness/load/runner.py passes it: the config as JSON in locust's own options.
-            config = LoadConfig(
-                t0=time.time(),
-                out_dir=work / f"load-{index}",
-                visit_date=dt.date.today().isoformat(),
-            )
-            runs: dict[str, tuple[Path, list[str]]] = {
-                "plain": (PLAIN_LOCUSTFILE, []),
-                "recorded": (RECORDED_LOCUSTFILE, [CONFIG_OPTION, config.model_dump_json()]),
-            }
-            order = ["plain", "recorded"] if index % 2 else ["recorded", "plain"]
-            figures: dict[str, tuple[float, int, int]] = {}
-            load = load_average()
-            for name in order:
-                locustfile, extra = runs[name]
-                figures[name] = locust_rps(
-                    locustfile,
-                    host=url,
+        url = start_baseline(sup, cpu=cores.server)
+        for workers in modes:
+            print(f"### {mode_name(workers)}")
+            results.append(
+                _recording_mode(
+                    url,
+                    work,
+                    workers=workers,
+                    rounds=rounds,
                     users=users,
                     duration_s=duration_s,
                     cpu=cores.load,
-                    work=work,
-                    extra=extra,
                 )
-            recorded_log = read_request_log(sorted((work / f"load-{index}").glob("*.jsonl")))
-            logged = sum(b.total for b in recorded_log.buckets)
-            plain_rps.append(figures["plain"][0])
-            recorded_rps.append(figures["recorded"][0])
-            print(
-                f"round {index} ({' then '.join(order)}): plain {figures['plain'][0]:7.1f} req/s "
-                f"({figures['plain'][2]} failures)  recorded {figures['recorded'][0]:7.1f} req/s "
-                f"({figures['recorded'][2]} failures, {figures['recorded'][1]} counted by locust, "
-                f"{logged} in the request log)  ratio "
-                f"{figures['recorded'][0] / figures['plain'][0]:.3f}  load average {load}"
             )
-    ratios = [r / p for r, p in zip(recorded_rps, plain_rps, strict=True)]
-    ratio = median(ratios)
-    met = ratio >= RECORDING_TARGET
+    print("\n| load mode | plain req/s | recorded req/s | median ratio | recorded = counted |")
+    print("| --- | ---: | ---: | ---: | --- |")
+    for r in results:
+        print(
+            f"| {mode_name(r.workers)} | {r.plain_rps:.1f} | {r.recorded_rps:.1f} | "
+            f"{r.ratio:.3f} | {'yes, every run' if r.matched else '**no**'} |"
+        )
+    met = all(r.ratio >= RECORDING_TARGET and r.matched for r in results)
     print(
-        f"\nmedian plain {median(plain_rps):.1f} req/s, recorded {median(recorded_rps):.1f} req/s;"
-        f" median per-round ratio {ratio:.3f} ({1 - ratio:+.1%} fewer with recording); "
-        f"target at most {1 - RECORDING_TARGET:.0%} fewer: {verdict(met)}\n"
+        f"\ntarget: at most {1 - RECORDING_TARGET:.0%} fewer requests/s with recording in each "
+        f"mode, and every request locust counted in the log: {verdict(met)}\n"
     )
     return met
+
+
+def _recording_mode(
+    url: str, work: Path, *, workers: int, rounds: int, users: int, duration_s: int, cpu: int | None
+) -> ModeResult:
+    plain_rps: list[float] = []
+    recorded_rps: list[float] = []
+    matched = True
+    for index in range(1, rounds + 1):
+        out_dir = work / f"load-{workers}-{index}"
+        # As harness/load/runner.py passes it: the config as JSON in locust's own options; the
+        # clock (t0) starts with the users.
+        config = LoadConfig(out_dir=out_dir, visit_date=dt.date.today().isoformat())
+        runs: dict[str, tuple[Path, list[str]]] = {
+            "plain": (PLAIN_LOCUSTFILE, []),
+            "recorded": (RECORDED_LOCUSTFILE, [CONFIG_OPTION, config.model_dump_json()]),
+        }
+        order = ["plain", "recorded"] if index % 2 else ["recorded", "plain"]
+        figures: dict[str, LocustRun] = {}
+        load = load_average()
+        for name in order:
+            locustfile, extra = runs[name]
+            figures[name] = locust_rps(
+                locustfile,
+                host=url,
+                users=users,
+                duration_s=duration_s,
+                cpu=cpu,
+                work=work,
+                extra=extra,
+                workers=workers,
+            )
+        logged = read_request_log(sorted(out_dir.glob("requests-*.jsonl"))).requests
+        plain, recorded = figures["plain"], figures["recorded"]
+        matched &= logged == recorded.requests
+        plain_rps.append(plain.requests_per_s)
+        recorded_rps.append(recorded.requests_per_s)
+        print(
+            f"round {index} ({' then '.join(order)}): plain {plain.requests_per_s:7.1f} req/s "
+            f"({plain.failures} failures)  recorded {recorded.requests_per_s:7.1f} req/s "
+            f"({recorded.failures} failures, {recorded.requests} counted by locust, "
+            f"{logged} in the request log)  ratio "
+            f"{recorded.requests_per_s / plain.requests_per_s:.3f}  load average {load}"
+        )
+    ratio = median([r / p for r, p in zip(recorded_rps, plain_rps, strict=True)])
+    return ModeResult(workers, ratio, median(plain_rps), median(recorded_rps), matched)
 
 
 # --- 4. cold start --------------------------------------------------------------------------------
@@ -516,6 +579,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--recording-rounds", type=int, default=5, help="rounds (5)")
     parser.add_argument("--recording-users", type=int, default=10, help="locust users (10)")
     parser.add_argument("--recording-duration", type=int, default=10, help="seconds per run (10)")
+    parser.add_argument(
+        "--recording-workers",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[0, 1, 2],
+        help="load modes: local workers per mode, comma-separated (0,1,2; 0 is one process)",
+    )
     parser.add_argument("--cold-rounds", type=int, default=5, help="cold start rounds (5)")
     parser.add_argument(
         "--no-reference", action="store_true", help="cold start: skip the sequential reference"
@@ -548,6 +617,7 @@ def run(args: argparse.Namespace) -> bool:
                 rounds=args.recording_rounds,
                 users=args.recording_users,
                 duration_s=args.recording_duration,
+                modes=args.recording_workers,
                 cores=plan_cores(),
             )
         if args.cold_start:

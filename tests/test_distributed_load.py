@@ -117,3 +117,22 @@ def test_remote_workers_started_from_the_printed_command(
     assert _failed_checks(journal) == _failed_checks(single_process)
     assert journal["load"]["mode"] == "2 remote worker(s)"
     _assert_every_request_recorded(journal, tmp_path, workers=2)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--workers", "-1"), "harness: error: --workers and --remote-workers must be 0 or more"),
+        (("--master-port", "70000"), "harness: error: --master-port 70000: give a TCP port"),
+        (
+            ("--remote-workers", "1", "--master-bind", "10.0.0.1"),
+            "harness: error: refusing to touch '10.0.0.1': the harness only targets 127.0.0.0/8",
+        ),
+    ],
+)
+def test_bad_load_options_exit_2_with_one_line(args: tuple[str, ...], message: str) -> None:
+    done = _harness("run", str(SCENARIO), "--client", str(NAIVE), *args)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.startswith(message)
+    assert done.stderr.count("\n") == 1

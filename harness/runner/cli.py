@@ -76,6 +76,13 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="address the locust master listens on for remote workers (allow it with --allow-host)",
     )
     parser.add_argument(
+        "--master-port",
+        type=int,
+        metavar="PORT",
+        help="port the locust master listens on for workers (default: a free one; fix it to open "
+        "it in a firewall)",
+    )
+    parser.add_argument(
         "--allow-host",
         action="append",
         default=[],
@@ -88,6 +95,8 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 def _run(args: argparse.Namespace) -> int:
     if args.workers < 0 or args.remote_workers < 0:
         raise UsageError("--workers and --remote-workers must be 0 or more")
+    if args.master_port is not None and not 1 <= args.master_port <= 65_535:
+        raise UsageError(f"--master-port {args.master_port}: give a TCP port from 1 to 65535")
     require_loopback(args.master_bind, allowed_hosts=tuple(args.allow_host))
     if args.summary_to is not None:
         check_summary_target(args.summary_to)
@@ -113,6 +122,7 @@ def _run(args: argparse.Namespace) -> int:
             workers=args.workers,
             remote_workers=args.remote_workers,
             master_bind=args.master_bind,
+            master_port=args.master_port,
             allowed_hosts=tuple(args.allow_host),
         )
     )

@@ -72,6 +72,7 @@ class RunOptions:
     workers: int = 0
     remote_workers: int = 0
     master_bind: str = LOOPBACK_HOST
+    master_port: int | None = None  # None: a free port
     allowed_hosts: tuple[str, ...] = ()
     progress: ProgressLine | None = None
 
@@ -268,6 +269,7 @@ def _load_plan(
         workers=options.workers,
         remote_workers=options.remote_workers,
         master_bind=options.master_bind,
+        master_port=options.master_port,
     )
 
 
