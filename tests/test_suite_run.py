@@ -8,10 +8,12 @@ junit.xml are checked here on real runs; their rendering in detail in tests/test
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from junitparser import Error, Failure, JUnitXml, Skipped
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -289,3 +291,80 @@ def test_run_needs_a_scenario_or_a_suite(tmp_path: Path) -> None:
     both = _harness("run", str(tmp_path / "x.yaml"), "--suite", "ci", "--report-dir", str(tmp_path))
     assert both.returncode == 2
     assert "not both" in both.stderr
+
+
+def _shape(suite_dir: Path) -> tuple[object, ...]:
+    """What a suite wrote, without its ids and times: runs, verdicts, markdown, junit."""
+    suite = json.loads((suite_dir / "suite.json").read_text(encoding="utf-8"))
+    runs = [(r["scenario"], r["verdict"], r["exit_code"]) for r in suite["runs"]]
+    markdown = (suite_dir / "summary.md").read_text(encoding="utf-8")
+    for run in suite["runs"]:
+        markdown = markdown.replace(str(run["run_id"]), "RUN")
+    markdown = markdown.replace(str(suite["suite_id"]), "SUITE").replace(str(suite_dir.parent), "")
+    markdown = re.sub(r"[\dhm.]+s of wall time", "T of wall time", markdown)
+    markdown = re.sub(r"\d+(\.\d+)?", "N", markdown)  # counts measured in the runs
+    xml = JUnitXml.fromfile(str(suite_dir / "junit.xml"))
+    cases = [
+        (s.name, case.name, [type(r).__name__ for r in case.result]) for s in xml for case in s
+    ]
+    return suite["verdict"], suite["exit_code"], runs, suite["not_run"], markdown, cases
+
+
+def test_a_parallel_suite_writes_what_a_serial_one_writes(tmp_path: Path) -> None:
+    library = tmp_path / "library"
+    library.mkdir()
+    _scenario(library, "quiet-morning-a")
+    _scenario(library, "impossible-threshold", min_accepted=1_000_000)
+    _scenario(library, "quiet-morning-b")
+    serial = _harness("run", "--suite", str(library), "--report-dir", str(tmp_path / "serial"))
+    parallel = _harness(
+        "run", "--suite", str(library), "--parallel", "3", "--report-dir", str(tmp_path / "par")
+    )
+    assert serial.returncode == parallel.returncode == 1, parallel.stdout + parallel.stderr
+    assert "Traceback" not in parallel.stderr
+    assert "suite verdict: FAIL (exit 1): 2 of 3 scenarios passed" in parallel.stdout
+    (serial_dir,) = list((tmp_path / "serial").iterdir())
+    (parallel_dir,) = list((tmp_path / "par").iterdir())
+    assert _shape(parallel_dir) == _shape(serial_dir)
+    # every run on its own stack: three different run directories, each with its own journal
+    suite = json.loads((parallel_dir / "suite.json").read_text(encoding="utf-8"))
+    assert len({run["run_id"] for run in suite["runs"]}) == 3
+    assert all((parallel_dir / run["journal"]).is_file() for run in suite["runs"])
+    assert sorted(p.name for p in (parallel_dir / "logs").glob("run-*.log")) == [
+        "run-01-impossible-threshold.log",
+        "run-02-quiet-morning-a.log",
+        "run-03-quiet-morning-b.log",
+    ]
+
+
+def test_a_parallel_suite_stopped_by_an_error_lists_the_rest_as_not_run(tmp_path: Path) -> None:
+    library = tmp_path / "library"
+    library.mkdir()
+    _scenario(library, "a-client-that-dies", client=DIES_AT_START)
+    _scenario(library, "b-stopped")
+    _scenario(library, "c-never-started")
+    done = _harness(
+        "run", "--suite", str(library), "--parallel", "2", "--report-dir", str(tmp_path / "r")
+    )
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    error = done.stderr[done.stderr.index("harness: error: ") :]
+    assert error.startswith("harness: error: client-dies-at-start exited with code 1")
+    assert str(DIES_AT_START) in error  # the run's whole message, its client's output included
+    (suite_dir,) = list((tmp_path / "r").iterdir())
+    suite = json.loads((suite_dir / "suite.json").read_text(encoding="utf-8"))
+    assert suite["verdict"] == "error"
+    assert [(r["scenario"], r["exit_code"]) for r in suite["runs"]] == [("a-client-that-dies", 3)]
+    assert suite["not_run"] == ["b-stopped", "c-never-started"]
+    assert "| `c-never-started` | not run |" in (suite_dir / "summary.md").read_text("utf-8")
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "three", "1.5"])
+def test_a_bad_parallel_count_exits_2_with_one_line(tmp_path: Path, value: str) -> None:
+    done = _harness("run", "--suite", "ci", "--parallel", value, "--report-dir", str(tmp_path))
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"harness: error: --parallel {value}: give how many scenarios run at a time, "
+        "a whole number 1 or more\n"
+    )
+    assert not any(tmp_path.iterdir())

@@ -60,6 +60,12 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="incident seconds per wall second (overrides file)",
     )
     parser.add_argument(
+        "--parallel",
+        default="1",
+        metavar="N",
+        help="with --suite: run up to N scenarios at a time, each on its own stack (default 1)",
+    )
+    parser.add_argument(
         "--workers", type=int, default=0, help="local locust workers (0: one process)"
     )
     parser.add_argument(
@@ -100,6 +106,8 @@ def _run(args: argparse.Namespace) -> int:
     require_loopback(args.master_bind, allowed_hosts=tuple(args.allow_host))
     if args.summary_to is not None:
         check_summary_target(args.summary_to)
+    if args.parallel != "1" and args.suite is None:
+        raise UsageError("--parallel only applies to --suite; drop it or add --suite DIR_OR_TAG")
     if args.scenario_dir is not None and args.suite is None:
         raise UsageError("--scenario-dir only applies to --suite TAG; drop it or add --suite")
     if args.suite is not None:

@@ -34,6 +34,24 @@ class ProgressLine:
             self.stream.write(text + "\n")
         self.stream.flush()
 
+    def status(self, text: str) -> None:
+        """A free-form status line (a parallel suite's running scenarios), drawn like `show`."""
+        now = time.monotonic()
+        if not self.tty and now - self._last < self.every:
+            return
+        self._last = now
+        if self.tty:
+            self.stream.write("\r\x1b[2K" + text[:160])
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def clear(self) -> None:
+        """Wipe a redrawn line before other output shares the terminal."""
+        if self.tty:
+            self.stream.write("\r\x1b[2K")
+            self.stream.flush()
+
     def done(self) -> None:
         if self.tty:
             self.stream.write("\n")

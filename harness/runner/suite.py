@@ -9,6 +9,11 @@ validated (with its client) before the first one starts, so that a typo in the l
 seconds, not the runs before it. An invalid scenario or an infrastructure failure (exit 2 / 3)
 stops the suite at once with its message.
 
+With `parallel=N` (`--parallel N`) up to N scenarios run at a time, each as its own `harness run`
+process with its own stack, client, locust and toxiproxy server on free ports; the suite's files,
+verdict and exit code are those a serial run writes (entries in the suite's order, not the order
+the runs finished). An error in one run stops the others; they are listed as not run.
+
 The runs go into `<report-dir>/<suite-id>/<run-id>/`, next to the suite's own files in
 `<report-dir>/<suite-id>/`: suite.json (SuiteSummary, harness.results.suite; its journal paths are
 relative to that directory), summary.md (Markdown for a CI job summary or a PR comment), junit.xml
@@ -19,8 +24,11 @@ early too, and `summary_to` gets summary.md appended (e.g. $GITHUB_STEP_SUMMARY)
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import secrets
+import sys
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,18 +37,31 @@ from typing import Final
 from harness import paths
 from harness.errors import ExitCode, HarnessError, UsageError
 from harness.net import LOOPBACK_HOST
+from harness.process import (
+    ManagedProcess,
+    ProcessSpec,
+    Supervisor,
+    owner_state_file,
+    reap_abandoned,
+)
 from harness.report.files import SUMMARY_FILE
 from harness.report.index import render_index
 from harness.report.suite_markdown import render_suite_summary
 from harness.report.summary_file import append_summary
-from harness.results.journal import Journal
+from harness.results.journal import Journal, read_journal
 from harness.results.junit import write_suite_junit
 from harness.results.suite import SuiteEntry, SuiteSummary, SuiteVerdict, read_suite
 from harness.runner.engine import RunOptions, run_scenario
 from harness.scenario.loader import ScenarioFile, find_scenario_files, load_scenario
+from harness.toxiproxy.install import Source
 from harness.yamlmodel import FileProblem, InvalidFileError, read_yaml
 
+RUNNING_SERVER: Final = Source.RUNNING_SERVER.value
 SUITE_FILE: Final = "suite.json"
+CHILD_STOP_S: Final = 60.0  # a run's own teardown (locust, client, mocks) after SIGTERM
+POLL_S: Final = 0.25
+JOURNAL_LINE: Final = "journal:"  # what `harness run` prints (harness.runner.cli)
+ERROR_LINE: Final = "harness: error: "
 INDEX_FILE: Final = "index.html"
 JUNIT_FILE: Final = "junit.xml"
 DEFAULT_SCENARIO_DIR: Final = Path("scenarios")
@@ -61,6 +82,8 @@ class SuiteOptions:
     """Where tags are looked up; None: ./scenarios, else the checkout's scenarios/."""
     summary_to: Path | None = None
     """A file to append the suite's summary.md to (e.g. $GITHUB_STEP_SUMMARY); None: none."""
+    parallel: int = 1
+    """How many scenarios run at a time; above 1, each in its own `harness run` process."""
 
 
 @dataclass(frozen=True)
@@ -158,12 +181,17 @@ def _validate_all(files: list[Path], options: SuiteOptions) -> list[ScenarioFile
 
 
 def run_suite(
-    options: SuiteOptions, *, on_run: Callable[[SuiteEntry, Path], None] | None = None
+    options: SuiteOptions,
+    *,
+    on_run: Callable[[SuiteEntry, Path], None] | None = None,
+    on_status: Callable[[str], None] | None = None,
 ) -> SuiteResult:
-    """Run the selected scenarios in order; exit 2/3 errors stop the suite (and propagate).
+    """Run the selected scenarios; exit 2/3 errors stop the suite (and propagate).
 
-    `on_run(entry, suite_dir)` is called after each run, for a live verdict line.
+    `on_run(entry, suite_dir)` is called after each run, for a live verdict line;
+    `on_status(text)` with the scenarios running at the moment (parallel runs only).
     """
+    check_parallel(options)
     files = select_scenarios(options.selector, library=scenario_dir(options.scenario_dir))
     loaded = _validate_all(files, options)
     started_at = dt.datetime.now(dt.UTC)
@@ -171,53 +199,187 @@ def run_suite(
     suite_id = f"{started_at:%Y%m%d-%H%M%S}-suite-{label}-{secrets.token_hex(2)}"
     suite_dir = options.report_dir / suite_id
     suite_dir.mkdir(parents=True, exist_ok=True)
-    entries: list[SuiteEntry] = []
-    journals: list[tuple[str, Journal]] = []
+    runs = _ParallelRuns(suite_dir, suite_id, options) if options.parallel > 1 else None
+    done: dict[int, tuple[SuiteEntry, Journal]] = {}
+
+    def finished(index: int, entry: SuiteEntry, journal: Journal) -> None:
+        done[index] = (entry, journal)
+        if on_run is not None:
+            on_run(entry, suite_dir)
+
     try:
-        for item in loaded:
-            result = run_scenario(
-                RunOptions(
-                    scenario_path=item.path,
-                    client_path=options.client_path,
-                    report_dir=suite_dir,
-                    time_scale=options.time_scale,
-                    workers=options.workers,
-                    remote_workers=options.remote_workers,
-                    master_bind=options.master_bind,
-                    allowed_hosts=options.allowed_hosts,
+        if runs is None:
+            for index, item in enumerate(loaded):
+                result = run_scenario(_run_options(item, options, suite_dir))
+                finished(
+                    index,
+                    _entry(item, result.journal, result.journal_path, suite_dir),
+                    result.journal,
                 )
-            )
-            entry = SuiteEntry(
-                run_id=result.journal.run_id,
-                scenario=item.scenario.name,
-                scenario_path=str(item.path),
-                verdict=SuiteVerdict(result.journal.verdict.value),
-                exit_code=result.exit_code,
-                journal=str(result.journal_path.relative_to(suite_dir)),
-            )
-            entries.append(entry)
-            journals.append((result.run_dir.name, result.journal))
-            if on_run is not None:
-                on_run(entry, suite_dir)
+        else:
+            runs.run(loaded, finished, on_status)
     except (HarnessError, KeyboardInterrupt) as exc:
         code = exc.exit_code if isinstance(exc, HarnessError) else ExitCode.INTERRUPTED
-        not_run = tuple(item.scenario.name for item in loaded[len(entries) + 1 :])
+        failed = getattr(exc, "scenario_index", None)
+        if failed is None:
+            failed = min(set(range(len(loaded))) - set(done))
+        entries = [done[i][0] for i in sorted(done)]
+        journals = [(done[i][1].run_id, done[i][1]) for i in sorted(done)]
         entries.append(
             SuiteEntry(
                 run_id=None,
-                scenario=loaded[len(entries)].scenario.name,
-                scenario_path=str(loaded[len(entries)].path),
+                scenario=loaded[failed].scenario.name,
+                scenario_path=str(loaded[failed].path),
                 verdict=SuiteVerdict.ERROR,
                 exit_code=int(code),
                 journal=None,
                 error=str(exc) or type(exc).__name__,
             )
         )
+        not_run = tuple(
+            item.scenario.name for i, item in enumerate(loaded) if i not in done and i != failed
+        )
         _write_index(suite_dir, journals)
         _write(suite_dir, options, suite_id, started_at, entries, journals, not_run=not_run)
         raise
+    entries = [done[i][0] for i in sorted(done)]
+    journals = [(done[i][1].run_id, done[i][1]) for i in sorted(done)]
     _write_index(suite_dir, journals)
     return _write(suite_dir, options, suite_id, started_at, entries, journals)
+
+
+def check_parallel(options: SuiteOptions) -> None:
+    """The options a parallel suite cannot honour: UsageError (exit 2) with the way out."""
+    if options.parallel < 1:
+        raise UsageError(
+            f"--parallel {options.parallel}: give how many scenarios run at a time, 1 or more"
+        )
+    if options.parallel == 1:
+        return
+    if options.remote_workers:
+        raise UsageError(
+            "--parallel with --remote-workers: one set of remote workers cannot serve several "
+            "runs at once; drop --parallel or --remote-workers"
+        )
+    if os.environ.get(RUNNING_SERVER):
+        raise UsageError(
+            f"--parallel {options.parallel} with {RUNNING_SERVER} set: parallel runs would share "
+            "that toxiproxy server and fault each other's proxies; unset it (each run then starts "
+            "its own server; `make toxiproxy` installs one) or drop --parallel"
+        )
+
+
+def _run_options(item: ScenarioFile, options: SuiteOptions, suite_dir: Path) -> RunOptions:
+    return RunOptions(
+        scenario_path=item.path,
+        client_path=options.client_path,
+        report_dir=suite_dir,
+        time_scale=options.time_scale,
+        workers=options.workers,
+        remote_workers=options.remote_workers,
+        master_bind=options.master_bind,
+        allowed_hosts=options.allowed_hosts,
+    )
+
+
+def _entry(item: ScenarioFile, journal: Journal, journal_path: Path, suite_dir: Path) -> SuiteEntry:
+    return SuiteEntry(
+        run_id=journal.run_id,
+        scenario=item.scenario.name,
+        scenario_path=str(item.path),
+        verdict=SuiteVerdict(journal.verdict.value),
+        exit_code=journal.exit_code,
+        journal=str(journal_path.relative_to(suite_dir)),
+    )
+
+
+class RunFailedError(HarnessError):
+    """A scenario's own `harness run` process ended with an error (exit 2, 3 or 130)."""
+
+    def __init__(self, message: str, *, exit_code: int, scenario_index: int) -> None:
+        super().__init__(message)
+        self.exit_code = (
+            ExitCode(exit_code) if exit_code in set(ExitCode) else ExitCode.INFRASTRUCTURE
+        )
+        self.scenario_index = scenario_index
+
+
+class _ParallelRuns:
+    """Up to `parallel` child `harness run` processes at a time, under one Supervisor."""
+
+    def __init__(self, suite_dir: Path, suite_id: str, options: SuiteOptions) -> None:
+        self.suite_dir = suite_dir
+        self.suite_id = suite_id
+        self.options = options
+
+    def run(
+        self,
+        loaded: list[ScenarioFile],
+        finished: Callable[[int, SuiteEntry, Journal], None],
+        on_status: Callable[[str], None] | None,
+    ) -> None:
+        state = owner_state_file(paths.state_dir(), "suite", self.suite_id)
+        reap_abandoned(paths.state_dir(), "suite")  # what a `kill -9`ed parallel suite left
+        waiting = list(enumerate(loaded))
+        running: dict[int, tuple[ManagedProcess, float]] = {}
+        with Supervisor(log_dir=self.suite_dir / "logs", state_file=state) as sup:
+            while waiting or running:
+                while waiting and len(running) < self.options.parallel:
+                    index, item = waiting.pop(0)
+                    spec = ProcessSpec(
+                        name=f"run-{index + 1:02d}-{item.scenario.name}",
+                        argv=self._argv(item),
+                        env={"PYTHONUNBUFFERED": "1"},
+                        stop_timeout=CHILD_STOP_S,
+                    )
+                    running[index] = (sup.start(spec, wait=False), time.monotonic())
+                for index in [i for i, (proc, _) in running.items() if not proc.alive()]:
+                    proc, _ = running.pop(index)
+                    item = loaded[index]
+                    journal_path = self._result(proc, index)
+                    journal = read_journal(journal_path)
+                    finished(index, _entry(item, journal, journal_path, self.suite_dir), journal)
+                if on_status is not None and running:
+                    now = time.monotonic()
+                    names = ", ".join(
+                        f"{loaded[i].scenario.name} {now - began:.0f}s"
+                        for i, (_, began) in sorted(running.items())
+                    )
+                    on_status(
+                        f"running {len(running)}: {names}; "
+                        f"{len(loaded) - len(waiting) - len(running)} of {len(loaded)} done"
+                    )
+                time.sleep(POLL_S)
+
+    def _argv(self, item: ScenarioFile) -> list[str]:
+        options = self.options
+        argv = [sys.executable, "-m", "harness.cli", "run", str(item.path.resolve())]
+        argv += ["--report-dir", str(self.suite_dir.resolve())]
+        if options.client_path is not None:
+            argv += ["--client", str(options.client_path.resolve())]
+        if options.time_scale is not None:
+            argv += ["--time-scale", repr(options.time_scale)]
+        if options.workers:
+            argv += ["--workers", str(options.workers)]
+        for host in options.allowed_hosts:
+            argv += ["--allow-host", host]
+        return argv
+
+    def _result(self, proc: ManagedProcess, index: int) -> Path:
+        """The journal a finished child wrote; RunFailedError with its own message if none."""
+        code = proc.popen.returncode
+        output = proc.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+        if code in (ExitCode.OK, ExitCode.CHECK_FAILED):
+            for line in output:
+                if line.startswith(JOURNAL_LINE):
+                    return Path(line.removeprefix(JOURNAL_LINE).strip())
+        starts = [i for i, line in enumerate(output) if line.startswith(ERROR_LINE)]
+        message = (
+            "\n".join(output[starts[-1] :]).removeprefix(ERROR_LINE)  # the error is printed last
+            if starts
+            else f"exited with code {code}; see {proc.log_path}"
+        )
+        raise RunFailedError(message, exit_code=code, scenario_index=index)  # as a serial suite
 
 
 def _write_index(suite_dir: Path, journals: list[tuple[str, Journal]]) -> None:

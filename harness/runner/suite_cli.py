@@ -6,7 +6,22 @@ import argparse
 import sys
 from pathlib import Path
 
+from harness.errors import UsageError
+from harness.runner.progress import ProgressLine
 from harness.runner.suite import INDEX_FILE, SuiteEntry, SuiteOptions, run_suite
+
+
+def parse_parallel(text: str) -> int:
+    """--parallel N: a whole number of scenarios at a time, 1 or more; exit 2 otherwise."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1 or str(value) != text.strip():
+        raise UsageError(
+            f"--parallel {text}: give how many scenarios run at a time, a whole number 1 or more"
+        )
+    return value
 
 
 def _line(entry: SuiteEntry, suite_dir: Path) -> str:
@@ -19,8 +34,10 @@ def _line(entry: SuiteEntry, suite_dir: Path) -> str:
 def run_suite_command(args: argparse.Namespace) -> int:
     """`harness run --suite ...`; exit 2/3 errors propagate as HarnessError to harness.cli."""
     out = sys.stdout
+    progress = ProgressLine()
 
     def report(entry: SuiteEntry, suite_dir: Path) -> None:
+        progress.clear()
         out.write(_line(entry, suite_dir) + "\n")
         out.flush()
 
@@ -36,9 +53,12 @@ def run_suite_command(args: argparse.Namespace) -> int:
             allowed_hosts=tuple(args.allow_host),
             scenario_dir=args.scenario_dir,
             summary_to=args.summary_to,
+            parallel=parse_parallel(args.parallel),
         ),
         on_run=report,
+        on_status=progress.status,
     )
+    progress.clear()
     summary = result.summary
     passed = sum(1 for run in summary.runs if run.exit_code == 0)
     out.write(
