@@ -6,9 +6,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
+# xdist workers: the e2e tier is scenario runs in real time, mostly waiting, so more workers than
+# cores; tests/conftest.py keeps each module's unit and integration tests on one worker.
+TEST_WORKERS ?= 6
+FAST_WORKERS ?= 4
 ACTIONLINT_VERSION := v1.7.7
 
-.PHONY: install toxiproxy actionlint check lint format test example-tests demo demo-bpjs bench clean
+.PHONY: install toxiproxy actionlint check lint format test test-fast example-tests demo demo-bpjs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,8 +44,13 @@ format: install
 check: lint
 	$(BIN)/mypy
 
+# Every test, all three tiers (unit, integration, e2e; see tests/conftest.py).
 test: check toxiproxy actionlint example-tests
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
+# The edit loop: the unit and integration tiers only (no whole scenario runs), no lint.
+test-fast: install toxiproxy
+	$(BIN)/python -m pytest -m "not e2e" -n $(FAST_WORKERS) --dist loadgroup -q $(PYTEST_ARGS)
 
 # The example resilience suite (examples/resilience_tests), on two xdist workers as teams run it.
 example-tests: install toxiproxy

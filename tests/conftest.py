@@ -1,4 +1,17 @@
-"""Shared fixtures: real mock-service processes on free loopback ports."""
+"""Shared fixtures: real mock-service processes on free loopback ports; the test tiers.
+
+Every test belongs to one tier, a marker registered in pyproject.toml; a module sets it with
+`pytestmark`, and a test's own marker overrides its module's:
+
+- unit: logic in this process; no other process, no socket;
+- integration: real processes of one part (a mock, toxiproxy, locust, the CLI, the plugin's
+  stack) on loopback, a few seconds each;
+- e2e: whole scenario runs (stack, client under test, locust) in real time, a minute or so each.
+
+`make test-fast` runs unit and integration (`-m "not e2e"`); `make test` runs all three
+concurrently (pytest-xdist, tests that share a module's stack grouped with `xdist_group`).
+A test without a tier stops the collection.
+"""
 
 from __future__ import annotations
 
@@ -46,6 +59,34 @@ def mock_spec(
         ready=http_ready(f"http://127.0.0.1:{port}/__admin/health"),
         ready_timeout=30,
     )
+
+
+TIERS = ("unit", "integration", "e2e")
+
+
+def tier_of(item: pytest.Item) -> str | None:
+    """The closest tier marker: a test's own overrides its module's."""
+    return next((m.name for m in item.iter_markers() if m.name in TIERS), None)
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    wrong = []
+    for item in items:
+        tier = tier_of(item)
+        if tier != "e2e" and item.get_closest_marker("xdist_group") is None:
+            # A module's unit and integration tests share its fixtures (a mock, a stack): keep
+            # them on one xdist worker. e2e tests spread one by one, unless grouped explicitly.
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+        if tier is None:
+            wrong.append(f"{item.nodeid}: no tier")
+        elif tier != "e2e" and item.get_closest_marker("e2e") is not None:
+            wrong.append(f"{item.nodeid}: e2e cannot be overridden (`-m 'not e2e'` selects by it)")
+    if wrong:
+        raise pytest.UsageError(
+            "every test needs a tier marker (pytest.mark.unit, .integration or .e2e; see "
+            "tests/conftest.py): " + "; ".join(wrong[:10])
+        )
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ import pytest
 
 from tests.patient_app_support import API, active_patients, authed, running_patient_app, slot
 
+pytestmark = pytest.mark.integration
+
 FACILITY = f"{API}/facility"
 
 

@@ -14,6 +14,8 @@ import pytest
 from mock_services.common.dataset import generate
 from tests.bpjs_protocol import ANTREAN, BpjsClient, Reply, running_bpjs, signed_headers
 
+pytestmark = pytest.mark.integration
+
 DATA = generate(1)
 PATIENTS = [p for p in DATA.patients if p.aktif]
 SCHEDULE = DATA.schedules[0]

@@ -10,6 +10,8 @@ import pytest
 from mock_services.common.dataset import generate
 from tests.bpjs_protocol import ANTREAN, VCLAIM, BpjsClient, running_bpjs, sign, signed_headers
 
+pytestmark = pytest.mark.integration
+
 SKEW = 60
 CARD = next(p for p in generate(1).patients if p.aktif).noKartu
 PESERTA = f"{VCLAIM}/Peserta/nokartu/{CARD}/tglSEP/2025-10-27"

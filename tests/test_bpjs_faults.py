@@ -13,6 +13,8 @@ import pytest
 from mock_services.common.dataset import generate
 from tests.bpjs_protocol import ANTREAN, VCLAIM, BpjsClient, decrypt, running_bpjs
 
+pytestmark = pytest.mark.integration
+
 ACTIVE = next(p for p in generate(1).patients if p.aktif)
 PESERTA = f"{VCLAIM}/Peserta/nokartu/{ACTIVE.noKartu}/tglSEP/2025-10-27"
 POLI = f"{ANTREAN}/ref/poli"

@@ -16,6 +16,8 @@ from bpjs.bpjs import Bridging
 from mock_services.common.dataset import generate
 from tests.bpjs_protocol import ANTREAN, CONS_ID, SECRET, USER_KEY, VCLAIM, BpjsClient, running_bpjs
 
+pytestmark = pytest.mark.integration
+
 DATA = generate(1)
 ACTIVE = next(p for p in DATA.patients if p.aktif)
 

@@ -25,6 +25,8 @@ from schemathesis.checks import not_a_server_error
 from tests.bpjs_protocol import ANTREAN, signed_headers
 from tests.conftest import RunningMock, StartMock
 
+pytestmark = pytest.mark.integration
+
 MAX_EXAMPLES = 15  # per operation and mode: the whole run stays well under a minute
 
 

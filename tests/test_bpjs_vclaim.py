@@ -14,6 +14,8 @@ from mock_services.common.dataset import Patient, generate
 from tests.bpjs_protocol import FORM, VCLAIM, BpjsClient, running_bpjs, signed_headers
 from tests.conftest import RunningMock, StartMock
 
+pytestmark = pytest.mark.integration
+
 DATA = generate(1)
 ACTIVE = next(p for p in DATA.patients if p.aktif)
 INACTIVE = next(p for p in DATA.patients if not p.aktif)

@@ -49,6 +49,8 @@ from harness.scenario.checks import (
 )
 from harness.scenario.model import SteadyStateWindow
 
+pytestmark = pytest.mark.unit
+
 DURATION = 60
 FAULT = FaultWindow(
     step=0,

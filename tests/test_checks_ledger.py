@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from harness.results.checks import no_duplicates, nothing_lost
 from harness.results.ledger import Ledger, RecordKind, parse_ledger
@@ -18,6 +19,8 @@ from harness.scenario.checks import NoDuplicatesCheck, NothingLostCheck
 from mock_services.patient_app import ledger as app_ledger
 from mock_services.patient_app.store import BookingStatus
 from tests.conftest import StartMock
+
+pytestmark = pytest.mark.integration
 
 SEED = 11
 BOOKED, CANCELLED = BookingStatus.BOOKED, BookingStatus.CANCELLED

@@ -26,6 +26,8 @@ from harness.cli import build_parser
 from harness.report.files import SUMMARY_FILE
 from harness.runner.suite import JUNIT_FILE, select_scenarios
 
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).resolve().parents[1]
 GITHUB = ROOT / "examples" / "ci" / "github-actions.yml"
 GITLAB = ROOT / "examples" / "ci" / "gitlab-ci.yml"

@@ -7,7 +7,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from mock_services.common.dataset import generate
+
+pytestmark = pytest.mark.integration
 
 
 def _dataset_json(seed: int) -> dict[str, object]:

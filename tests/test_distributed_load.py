@@ -21,6 +21,8 @@ import pytest
 from harness.process import ProcessSpec, Supervisor
 from tests.test_run_e2e import NAIVE, ROOT, _failed_checks, _harness, _journal
 
+pytestmark = pytest.mark.integration
+
 SCENARIO = ROOT / "scenarios" / "blocks" / "flapping-link.yaml"
 WAITING = "remote worker(s); on each: "
 
@@ -66,6 +68,8 @@ def single_process(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return journal
 
 
+@pytest.mark.e2e
+@pytest.mark.xdist_group("distributed-load")  # they share the single-process baseline
 def test_local_workers_record_every_request_and_keep_the_verdict(
     single_process: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -80,6 +84,8 @@ def test_local_workers_record_every_request_and_keep_the_verdict(
     assert "load:    2 local worker(s)" in done.stdout
 
 
+@pytest.mark.e2e
+@pytest.mark.xdist_group("distributed-load")  # they share the single-process baseline
 def test_remote_workers_started_from_the_printed_command(
     single_process: dict[str, Any], tmp_path: Path
 ) -> None:

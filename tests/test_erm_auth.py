@@ -8,6 +8,7 @@ import sys
 import time
 
 import httpx
+import pytest
 
 from harness.process import wait_until
 from tests.conftest import StartMock
@@ -21,6 +22,8 @@ from tests.erm_support import (
     patient,
     start_erm,
 )
+
+pytestmark = pytest.mark.integration
 
 TOKEN = "/oauth2/v1/accesstoken"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import StartMock
 from tests.erm_support import (
@@ -16,6 +17,8 @@ from tests.erm_support import (
     start_erm,
     visit_body,
 )
+
+pytestmark = pytest.mark.integration
 
 
 def test_data_survives_kill_9_and_restart(start_mock: StartMock, tmp_path: Path) -> None:

@@ -26,6 +26,8 @@ from tests.erm_support import (
     visit_body,
 )
 
+pytestmark = pytest.mark.integration
+
 PATIENT_ROUTE = "/fhir-r4/v1/Patient*"
 
 

@@ -21,6 +21,8 @@ from tests.erm_support import (
     vital_sign,
 )
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture
 def erm(start_mock: StartMock) -> ERM:

@@ -18,6 +18,8 @@ from fhirclient.server import FHIRUnauthorizedException
 from tests.conftest import StartMock
 from tests.erm_support import CLIENT_ID, CLIENT_SECRET, FHIR, IHS_SYSTEM, NIK_SYSTEM, patient
 
+pytestmark = pytest.mark.integration
+
 
 def connect(url: str, *, secret: str = CLIENT_SECRET) -> fhir_client.FHIRClient:
     smart = fhir_client.FHIRClient(

@@ -24,6 +24,8 @@ from schemathesis.checks import not_a_server_error
 from tests.conftest import StartMock
 from tests.erm_support import ERM, FHIR_JSON, start_erm
 
+pytestmark = pytest.mark.integration
+
 MAX_EXAMPLES = 10  # per operation and mode: the whole run stays well under a minute
 TOKEN_PATH = "/oauth2/v1/accesstoken"
 

@@ -19,6 +19,8 @@ from tests.erm_support import (
     visit_body,
 )
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture
 def erm(start_mock: StartMock) -> ERM:

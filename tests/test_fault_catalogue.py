@@ -15,6 +15,8 @@ from harness import faults
 from harness.toxiproxy.faults import TOXIC_ATTRIBUTES, Down, Toxic, ToxicType
 from mock_services.common import faults as mock_faults
 
+pytestmark = pytest.mark.unit
+
 
 def _without_titles(schema: Any) -> Any:
     if isinstance(schema, dict):

@@ -18,6 +18,8 @@ import pytest
 from harness.scenario.loader import find_scenario_files, load_scenario
 from tests.test_run_e2e import NAIVE, RESILIENT, ROOT, _failed_checks, _harness, _journal
 
+pytestmark = pytest.mark.unit  # the runs below are e2e, validation by the CLI integration
+
 SCENARIOS = ROOT / "scenarios"
 BLOCKS = SCENARIOS / "blocks"
 
@@ -58,6 +60,7 @@ def _block_files() -> list[Path]:
     return find_scenario_files([BLOCKS])
 
 
+@pytest.mark.integration
 def test_the_whole_library_validates() -> None:
     done = _harness("validate", "scenarios")  # cwd is ROOT: relative paths in the output
     assert done.returncode == 0, done.stdout + done.stderr
@@ -91,6 +94,7 @@ def test_blocks_are_tagged(path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(KEY_CHECKS))
+@pytest.mark.e2e
 def test_incident_fails_the_naive_client(name: str, tmp_path: Path) -> None:
     scenario = SCENARIOS / name
     done = _harness("run", str(scenario), "--client", str(NAIVE), "--report-dir", str(tmp_path))
@@ -100,6 +104,7 @@ def test_incident_fails_the_naive_client(name: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(KEY_CHECKS))
+@pytest.mark.e2e
 def test_incident_passes_the_resilient_client(name: str, tmp_path: Path) -> None:
     scenario = SCENARIOS / name
     done = _harness("run", str(scenario), "--client", str(RESILIENT), "--report-dir", str(tmp_path))
@@ -115,6 +120,7 @@ def test_incident_passes_the_resilient_client(name: str, tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize("path", _block_files(), ids=lambda p: p.stem)
+@pytest.mark.e2e
 def test_block_passes_the_resilient_client(path: Path, tmp_path: Path) -> None:
     done = _harness("run", str(path), "--client", str(RESILIENT), "--report-dir", str(tmp_path))
     assert done.returncode == 0, done.stdout + done.stderr

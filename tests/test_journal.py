@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import jsonschema
+import pytest
 from junitparser import Failure, JUnitXml
 
 from harness.client import ClientDefinition
@@ -26,6 +27,8 @@ from harness.results.schema import render
 from harness.results.timeline import SourceRecord
 from harness.scenario import load_scenario
 from tests.test_checks import KEY, NAIVE, RESILIENT, accepted, run_of
+
+pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[1]
 START = dt.datetime(2019, 3, 25, 8, 0, tzinfo=dt.UTC)

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from harness.client import DegradedMarker
 from harness.load.config import LoadConfig
@@ -18,6 +19,8 @@ from harness.process import ProcessSpec, Supervisor, wait_until
 from harness.results.timeline import read_request_log
 from harness.results.vocabulary import Outcome
 from tests.conftest import StartMock
+
+pytestmark = pytest.mark.integration
 
 PROBE = Path(__file__).parent / "locustfiles" / "probe.py"
 

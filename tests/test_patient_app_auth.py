@@ -11,6 +11,8 @@ from harness.process import wait_until
 from tests.conftest import StartMock
 from tests.patient_app_support import API, active_patients, bearer, login, running_patient_app
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:

@@ -23,6 +23,8 @@ from tests.patient_app_support import (
     slot,
 )
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:

@@ -13,6 +13,8 @@ import pytest
 from mock_services.common.dataset import Patient
 from tests.patient_app_support import API, active_patients, authed, ledger, running_patient_app
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:

@@ -15,6 +15,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from tests.patient_app_support import API, active_patients, authed, running_patient_app
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:

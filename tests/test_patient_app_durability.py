@@ -8,9 +8,12 @@ import uuid
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import StartMock
 from tests.patient_app_support import API, active_patients, bearer, ledger, login, slot
+
+pytestmark = pytest.mark.integration
 
 
 def test_bookings_declarations_and_keys_survive_kill_9(

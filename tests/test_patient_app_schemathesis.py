@@ -9,9 +9,12 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import StartMock
 from tests.patient_app_support import active_patients, login
+
+pytestmark = pytest.mark.integration
 
 
 def _schemathesis() -> str:

@@ -19,7 +19,7 @@ from harness.process import wait_until
 pytest_plugins = ("pytester",)
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 
 @pytest.fixture(autouse=True)
@@ -368,6 +368,7 @@ checks:
 """
 
 
+@pytest.mark.e2e
 def test_the_scenario_marker_runs_the_file_and_its_checks_are_the_assertions(
     pytester: pytest.Pytester, tmp_path: Path
 ) -> None:
@@ -519,6 +520,7 @@ def test_a_stopped_session_leaves_no_process_behind(
             session.wait()
 
 
+@pytest.mark.unit
 def test_example_text_in_the_plugin_docstring_names_real_fixtures() -> None:
     import harness.pytest_plugin as plugin
 

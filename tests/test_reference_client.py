@@ -35,6 +35,8 @@ from harness.toxiproxy.faults import Toxic
 from mock_services.common.dataset import Patient, generate
 from tests.conftest import RunningMock, StartMock
 
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 7
 DATA = generate(SEED)

@@ -21,6 +21,8 @@ from harness.results.run import FaultWindow
 from tests.test_checks import NAIVE, RESILIENT
 from tests.test_journal import journal_for
 
+pytestmark = pytest.mark.unit
+
 ONE_MB = 1_000_000
 SVG_NS = "{http://www.w3.org/2000/svg}"
 # Anything that would make a browser fetch something: an absolute or protocol-relative URL in

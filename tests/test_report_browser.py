@@ -50,10 +50,14 @@ FLAGS = (
     "--remote-allow-origins=*",
 )
 
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="Debian's chromium is not installed (apt-get install -y chromium; .ci/run installs it)",
-)
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="Debian's chromium is not installed "
+        "(apt-get install -y chromium; .ci/run installs it)",
+    ),
+]
 
 
 @dataclass

@@ -13,10 +13,13 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from harness.net import free_port
 from harness.process import ProcessSpec, Supervisor, wait_until
 from harness.toxiproxy.install import locate
+
+pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "bpjs-outage.yaml"
@@ -50,6 +53,7 @@ def _failed_checks(journal: dict[str, object]) -> set[str]:
     return {c["id"] for c in checks if not c["passed"]}
 
 
+@pytest.mark.e2e
 def test_bpjs_outage_fails_the_naive_client(tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     step_summary = tmp_path / "step-summary.md"
@@ -75,6 +79,7 @@ def test_bpjs_outage_fails_the_naive_client(tmp_path: Path) -> None:
     assert step_summary.read_text(encoding="utf-8") == (run_dir / "summary.md").read_text("utf-8")
 
 
+@pytest.mark.e2e
 def test_bpjs_outage_passes_the_resilient_client(tmp_path: Path) -> None:
     done = _harness("run", str(SCENARIO), "--client", str(RESILIENT), "--report-dir", str(tmp_path))
     assert done.returncode == 0, done.stdout + done.stderr
@@ -150,6 +155,7 @@ def _alive(pid: int) -> bool:
     )
 
 
+@pytest.mark.e2e
 def test_sigint_mid_run_leaves_no_fault_and_no_process(tmp_path: Path) -> None:
     provision = locate()
     assert provision is not None, "run `make toxiproxy` first"
@@ -212,6 +218,7 @@ def test_sigint_mid_run_leaves_no_fault_and_no_process(tmp_path: Path) -> None:
         assert not pids_file.exists()
 
 
+@pytest.mark.e2e
 def test_a_client_with_its_own_locustfile(tmp_path: Path) -> None:
     """The worked example of docs/custom-load.md: a client file naming its own locustfile."""
     scenario = ROOT / "examples" / "custom_load" / "scenario.yaml"

@@ -20,6 +20,8 @@ from harness.scenario import build_schedule, load_scenario
 from harness.scenario.model import Scenario
 from harness.yamlmodel import InvalidFileError
 
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).resolve().parents[1]
 HARNESS = Path(sys.executable).with_name("harness")
 OUTAGE = ROOT / "scenarios" / "bpjs-outage.yaml"

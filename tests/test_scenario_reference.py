@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from harness.scenario.reference import DOC_PATH, blocks, documented_models, main, render
+
+pytestmark = pytest.mark.unit
 
 
 def test_the_reference_page_is_up_to_date() -> None:

@@ -14,6 +14,8 @@ from harness.scenario import load_scenario
 from harness.scenario.schema import CLIENT_SCHEMA_PATH, SCENARIO_SCHEMA_PATH, main, render
 from harness.yamlmodel import read_yaml
 
+pytestmark = pytest.mark.unit
+
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO_FILES = sorted((ROOT / "scenarios").rglob("*.yaml")) + sorted(
     (ROOT / "examples").rglob("scenario*.yaml")

@@ -25,6 +25,8 @@ from harness.errors import ExitCode
 from harness.net import free_port, port_is_free
 from harness.process import ManagedProcess, ProcessSpec, Supervisor, wait_until
 
+pytestmark = pytest.mark.integration
+
 SERVICES = ("bpjs", "erm", "patient-app")
 
 

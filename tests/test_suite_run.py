@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from junitparser import Error, Failure, JUnitXml, Skipped
 
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).resolve().parents[1]
 RESILIENT = ROOT / "examples" / "clients" / "resilient.yaml"
 DIES_AT_START = Path("client exits before it is ready")
@@ -84,6 +86,7 @@ def _suite_json(stdout: str) -> dict[str, object]:
     return data
 
 
+@pytest.mark.e2e
 def test_a_directory_suite_passes_and_lists_every_run(tmp_path: Path) -> None:
     library = tmp_path / "library"
     library.mkdir()
@@ -145,6 +148,7 @@ def test_a_directory_suite_passes_and_lists_every_run(tmp_path: Path) -> None:
     assert (xml.failures, xml.errors) == (0, 0)
 
 
+@pytest.mark.e2e
 def test_a_suite_with_a_failing_scenario_exits_1(tmp_path: Path) -> None:
     library = tmp_path / "library"
     library.mkdir()
@@ -310,6 +314,7 @@ def _shape(suite_dir: Path) -> tuple[object, ...]:
     return suite["verdict"], suite["exit_code"], runs, suite["not_run"], markdown, cases
 
 
+@pytest.mark.e2e
 def test_a_parallel_suite_writes_what_a_serial_one_writes(tmp_path: Path) -> None:
     library = tmp_path / "library"
     library.mkdir()

@@ -21,6 +21,8 @@ from harness.results.suite import SuiteEntry, SuiteSummary, SuiteVerdict
 from tests.test_checks import NAIVE, RESILIENT
 from tests.test_journal import journal_for
 
+pytestmark = pytest.mark.unit
+
 START = dt.datetime(2019, 3, 25, 8, 0, tzinfo=dt.UTC)
 ONE_MIB = 1024 * 1024
 

@@ -20,6 +20,8 @@ from harness.toxiproxy.faults import Down, Toxic
 from harness.toxiproxy.install import Provision
 from harness.toxiproxy.server import toxiproxy_server
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture
 def clean(toxiproxy: ToxiproxyClient) -> Iterator[ToxiproxyClient]:

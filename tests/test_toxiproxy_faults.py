@@ -20,6 +20,8 @@ from harness.toxiproxy.errors import InvalidFaultError
 from harness.toxiproxy.faults import Down, Toxic
 from tests.upstream_app import body_of
 
+pytestmark = pytest.mark.integration
+
 GENEROUS = 5.0  # seconds of slack on an upper bound: only a hang should ever exceed it
 
 

@@ -35,6 +35,8 @@ from harness.toxiproxy.install import (
 )
 from harness.toxiproxy.release import ReleaseError, parse_checksums, platform_suffix
 
+pytestmark = pytest.mark.integration
+
 ServeRelease = Callable[[Mapping[str, bytes]], str]
 
 

@@ -16,6 +16,8 @@ from harness.toxiproxy.faults import Toxic
 from harness.toxiproxy.install import Provision, Source
 from harness.toxiproxy.server import toxiproxy_server
 
+pytestmark = pytest.mark.integration
+
 # A harness run that sets up a proxy with a hanging toxic, then waits to be killed.
 KILLED_RUN = """
 import signal, sys

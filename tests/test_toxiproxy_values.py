@@ -16,6 +16,8 @@ from harness.toxiproxy.faults import (
     parse_network_fault,
 )
 
+pytestmark = pytest.mark.unit
+
 
 def test_every_built_in_toxic_and_down_is_offered() -> None:
     assert set(NETWORK_FAULT_NAMES) == {
