@@ -4,9 +4,11 @@ Every test belongs to one tier, a marker registered in pyproject.toml; a module 
 `pytestmark`, and a test's own marker overrides its module's:
 
 - unit: logic in this process; no other process, no socket;
-- integration: real processes of one part (a mock, toxiproxy, locust, the CLI, the plugin's
-  stack) on loopback, a few seconds each;
-- e2e: whole scenario runs (stack, client under test, locust) in real time, a minute or so each.
+- integration: real processes of one part, or of one part and its neighbour, on loopback (a mock,
+  a mock with a real client library, toxiproxy in front of an upstream, locust against a mock,
+  the CLI and its errors, `harness up`), seconds each;
+- e2e: the assembled system: a full stack (toxiproxy and the mocks) with a client under test or
+  a pytest-plugin session, or a whole scenario run in real time; tens of seconds to minutes.
 
 `make test-fast` runs unit and integration (`-m "not e2e"`); `make test` runs all three
 concurrently (pytest-xdist, tests that share a module's stack grouped with `xdist_group`).

@@ -71,6 +71,7 @@ def test_options_are_listed_in_their_own_group_with_ini_keys(pytester: pytest.Py
         assert f"{ini} (string)" in text
 
 
+@pytest.mark.e2e
 def test_command_line_beats_environment_beats_ini(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -127,6 +128,7 @@ def test_a_bad_value_is_one_usage_error_naming_its_source(
 # -- the session stack --------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_the_stack_starts_once_per_session_with_urls_credentials_and_dataset(
     pytester: pytest.Pytester, tmp_path: Path
 ) -> None:
@@ -176,6 +178,7 @@ def test_the_stack_starts_once_per_session_with_urls_credentials_and_dataset(
             httpx.get(url + "/__admin/health", timeout=2)
 
 
+@pytest.mark.e2e
 def test_only_the_chosen_services_are_started(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
@@ -192,6 +195,7 @@ def test_only_the_chosen_services_are_started(pytester: pytest.Pytester) -> None
 # -- chaos: faults for a block or for the test; teardown healing ----------------------------------
 
 
+@pytest.mark.e2e
 def test_chaos_applies_network_and_app_faults_for_a_block_or_the_test(
     pytester: pytest.Pytester,
 ) -> None:
@@ -233,6 +237,7 @@ def test_chaos_applies_network_and_app_faults_for_a_block_or_the_test(
     run(pytester).assert_outcomes(passed=3)
 
 
+@pytest.mark.e2e
 def test_a_killed_mock_is_started_again_when_its_fault_ends(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
@@ -250,6 +255,7 @@ def test_a_killed_mock_is_started_again_when_its_fault_ends(pytester: pytest.Pyt
     run(pytester).assert_outcomes(passed=1)
 
 
+@pytest.mark.e2e
 def test_a_fault_left_around_chaos_is_healed_and_fails_the_test_with_what_to_do(
     pytester: pytest.Pytester,
 ) -> None:
@@ -288,6 +294,7 @@ def test_a_fault_left_around_chaos_is_healed_and_fails_the_test_with_what_to_do(
     assert "Traceback" not in result.stdout.str()
 
 
+@pytest.mark.e2e
 def test_a_wrong_fault_fails_the_test_with_the_allowed_values(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
@@ -311,6 +318,7 @@ def test_a_wrong_fault_fails_the_test_with_the_allowed_values(pytester: pytest.P
 # -- the fault marker ---------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_the_fault_marker_holds_for_the_whole_test_and_stacks(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
@@ -429,6 +437,7 @@ def test_a_missing_scenario_file_is_one_clear_error(pytester: pytest.Pytester) -
 # -- pytest-xdist, and what a killed session leaves -----------------------------------------
 
 
+@pytest.mark.e2e
 def test_xdist_workers_each_get_their_own_stack(pytester: pytest.Pytester, tmp_path: Path) -> None:
     seen = tmp_path / "seen"
     seen.mkdir()
@@ -477,6 +486,7 @@ def _state(pid: int) -> str:
         return "X"
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
 def test_a_stopped_session_leaves_no_process_behind(
     pytester: pytest.Pytester, tmp_path: Path, sig: signal.Signals

@@ -35,7 +35,7 @@ from harness.toxiproxy.faults import Toxic
 from mock_services.common.dataset import Patient, generate
 from tests.conftest import RunningMock, StartMock
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.e2e  # each test: toxiproxy, the mocks and a reference client
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 7
