@@ -11,7 +11,8 @@ Every test belongs to one tier, a marker registered in pyproject.toml; a module 
   a pytest-plugin session, or a whole scenario run in real time; tens of seconds to minutes.
 
 `make test-fast` runs unit and integration (`-m "not e2e"`); `make test` runs all three
-concurrently (pytest-xdist, tests that share a module's stack grouped with `xdist_group`).
+concurrently on pytest-xdist workers (`--dist loadgroup`): tests that share a module- or
+class-scoped fixture are grouped on one worker, every other test is spread one by one.
 A test without a tier stops the collection.
 """
 
@@ -66,6 +67,17 @@ def mock_spec(
 TIERS = ("unit", "integration", "e2e")
 
 
+def _shares_module_fixtures(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)  # pytest's own record of the fixtures a test uses
+    if info is None:
+        return False
+    return any(
+        definition.scope in ("module", "class", "package")
+        for definitions in info.name2fixturedefs.values()
+        for definition in definitions
+    )
+
+
 def tier_of(item: pytest.Item) -> str | None:
     """The closest tier marker: a test's own overrides its module's."""
     return next((m.name for m in item.iter_markers() if m.name in TIERS), None)
@@ -76,9 +88,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     wrong = []
     for item in items:
         tier = tier_of(item)
-        if tier != "e2e" and item.get_closest_marker("xdist_group") is None:
-            # A module's unit and integration tests share its fixtures (a mock, a stack): keep
-            # them on one xdist worker. e2e tests spread one by one, unless grouped explicitly.
+        if item.get_closest_marker("xdist_group") is None and _shares_module_fixtures(item):
+            # Tests that share a module's fixture (a mock, a stack, a baseline run) stay on one
+            # xdist worker, so it starts once; every other test is spread one by one.
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
         if tier is None:
             wrong.append(f"{item.nodeid}: no tier")

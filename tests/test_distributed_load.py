@@ -69,7 +69,6 @@ def single_process(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 @pytest.mark.e2e
-@pytest.mark.xdist_group("distributed-load")  # they share the single-process baseline
 def test_local_workers_record_every_request_and_keep_the_verdict(
     single_process: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -85,7 +84,6 @@ def test_local_workers_record_every_request_and_keep_the_verdict(
 
 
 @pytest.mark.e2e
-@pytest.mark.xdist_group("distributed-load")  # they share the single-process baseline
 def test_remote_workers_started_from_the_printed_command(
     single_process: dict[str, Any], tmp_path: Path
 ) -> None:
