@@ -1,5 +1,8 @@
 """Helpers for the ERM mock's tests: start it, get a token, build requests, validate FHIR R4.
 
+`start_erm` starts the real process; `tests.erm_inprocess` serves the same app in the test's own
+process, for the tests that need no process of their own.
+
 FHIR validation uses an independent model library, `fhir.resources` (its R4B models: version 8
 ships R5 as the default package plus R4B and STU3; R4B changed none of the elements the ERM serves
 from R4 4.0.1), never the mock's own code.
@@ -46,14 +49,23 @@ class ERM:
         with httpx.Client(base_url=self.url, headers=self.auth, timeout=30) as client:
             yield client
 
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One request without the token (an admin call, a token request)."""
+        return httpx.request(method, f"{self.url}{path}", **kwargs)
 
-def get_token(url: str, *, client_id: str = CLIENT_ID, secret: str = CLIENT_SECRET) -> str:
-    response = httpx.post(
-        f"{url}/oauth2/v1/accesstoken",
-        params={"grant_type": "client_credentials"},
-        data={"client_id": client_id, "client_secret": secret},
-        timeout=30,
-    )
+
+def get_token(
+    server: str | httpx.Client, *, client_id: str = CLIENT_ID, secret: str = CLIENT_SECRET
+) -> str:
+    """A token from the mock at the URL `server`, or through the client `server` (its base URL)."""
+    params = {"grant_type": "client_credentials"}
+    data = {"client_id": client_id, "client_secret": secret}
+    if isinstance(server, str):
+        response = httpx.post(
+            f"{server}/oauth2/v1/accesstoken", params=params, data=data, timeout=30
+        )
+    else:
+        response = server.post("/oauth2/v1/accesstoken", params=params, data=data)
     assert response.status_code == 200, response.text
     token: str = response.json()["access_token"]
     return token

@@ -1,4 +1,9 @@
-"""Each application fault's effect on the ERM, as a real HTTP client sees it."""
+"""Each application fault's effect on the ERM, as an HTTP client sees it.
+
+The app runs in this process (tests.erm_inprocess), except for the truncated bodies: a short body
+under a full Content-Length is an error only where a server closes the connection, so those two
+tests keep the real process and its socket (`real_erm`).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ import httpx
 import pytest
 
 from tests.conftest import StartMock
+from tests.erm_inprocess import InProcessERM, erm_in_process
 from tests.erm_support import (
     ERM,
     FHIR,
@@ -32,25 +38,39 @@ PATIENT_ROUTE = "/fhir-r4/v1/Patient*"
 
 
 @pytest.fixture
-def erm(start_mock: StartMock) -> ERM:
-    return start_erm(start_mock)
+def erm() -> Iterator[InProcessERM]:
+    with erm_in_process() as running:
+        yield running
 
 
 @pytest.fixture
-def client(erm: ERM) -> Iterator[httpx.Client]:
+def client(erm: InProcessERM) -> Iterator[httpx.Client]:
     with erm.client() as c:
         yield c
 
 
-def add_fault(erm: ERM, kind: str, *, route: str = PATIENT_ROUTE, **spec: Any) -> str:
-    response = httpx.post(f"{erm.url}/__admin/faults", json={"kind": kind, "route": route, **spec})
+@pytest.fixture
+def real_erm(start_mock: StartMock) -> ERM:
+    return start_erm(start_mock)
+
+
+@pytest.fixture
+def real_client(real_erm: ERM) -> Iterator[httpx.Client]:
+    with real_erm.client() as c:
+        yield c
+
+
+def add_fault(
+    erm: ERM | InProcessERM, kind: str, *, route: str = PATIENT_ROUTE, **spec: Any
+) -> str:
+    response = erm.request("POST", "/__admin/faults", json={"kind": kind, "route": route, **spec})
     assert response.status_code == 201, response.text
     fault_id: str = response.json()["id"]
     return fault_id
 
 
-def fired(erm: ERM, fault_id: str) -> int:
-    stats = httpx.get(f"{erm.url}/__admin/stats").json()
+def fired(erm: ERM | InProcessERM, fault_id: str) -> int:
+    stats = erm.request("GET", "/__admin/stats").json()
     return int(next(f["fired"] for f in stats["faults"] if f["id"] == fault_id))
 
 
@@ -58,7 +78,8 @@ def read_patient(client: httpx.Client) -> httpx.Response:
     return client.get(f"{FHIR}/Patient/{patient().ihs_number}")
 
 
-def test_http_error_is_a_gateway_html_page(erm: ERM, client: httpx.Client) -> None:
+@pytest.mark.unit
+def test_http_error_is_a_gateway_html_page(erm: InProcessERM, client: httpx.Client) -> None:
     fault = add_fault(erm, "http_error", params={"status": 502})
     response = read_patient(client)
     assert response.status_code == 502
@@ -67,11 +88,14 @@ def test_http_error_is_a_gateway_html_page(erm: ERM, client: httpx.Client) -> No
     assert fired(erm, fault) == 1
     # Other routes are untouched, and removing the fault restores service.
     assert client.get(VISITS, params={"tanggal": "2025-10-27"}).status_code == 200
-    assert httpx.delete(f"{erm.url}/__admin/faults/{fault}").status_code == 200
+    assert erm.http.delete(f"/__admin/faults/{fault}").status_code == 200
     assert read_patient(client).status_code == 200
 
 
-def test_maintenance_is_503_with_retry_after_and_html(erm: ERM, client: httpx.Client) -> None:
+@pytest.mark.unit
+def test_maintenance_is_503_with_retry_after_and_html(
+    erm: InProcessERM, client: httpx.Client
+) -> None:
     add_fault(erm, "maintenance", route="*", params={"retry_after": 120})
     for response in (read_patient(client), register(client, visit_body(patient(0)))):
         assert response.status_code == 503
@@ -79,16 +103,17 @@ def test_maintenance_is_503_with_retry_after_and_html(erm: ERM, client: httpx.Cl
         assert response.headers["content-type"].startswith("text/html")
         assert "maintenance" in response.text
     # A request answered by the gateway never reached the ERM: nothing was registered.
-    assert httpx.get(f"{erm.url}/__admin/ledger").json()["counts"]["visits"] == 0
-    assert httpx.get(f"{erm.url}/__admin/health").status_code == 200  # admin is never faulted
+    assert erm.http.get("/__admin/ledger").json()["counts"]["visits"] == 0
+    assert erm.http.get("/__admin/health").status_code == 200  # admin is never faulted
 
 
-def test_service_error_is_an_operation_outcome(erm: ERM, client: httpx.Client) -> None:
+@pytest.mark.unit
+def test_service_error_is_an_operation_outcome(erm: InProcessERM, client: httpx.Client) -> None:
     add_fault(erm, "service_error", params={"code": "E042", "message": "Sistem sedang sibuk"})
     body = assert_operation_outcome(read_patient(client), status=500, code="exception")
     assert body["issue"][0]["details"]["text"] == "Sistem sedang sibuk"
     assert body["issue"][0]["diagnostics"] == "error code E042"
-    httpx.delete(f"{erm.url}/__admin/faults")
+    erm.http.delete("/__admin/faults")
     add_fault(
         erm,
         "service_error",
@@ -99,7 +124,8 @@ def test_service_error_is_an_operation_outcome(erm: ERM, client: httpx.Client) -
     )
 
 
-def test_delay_holds_the_response(erm: ERM, client: httpx.Client) -> None:
+@pytest.mark.unit
+def test_delay_holds_the_response(erm: InProcessERM, client: httpx.Client) -> None:
     fault = add_fault(erm, "delay", params={"ms": 400})
     started = time.monotonic()
     response = read_patient(client)
@@ -110,7 +136,8 @@ def test_delay_holds_the_response(erm: ERM, client: httpx.Client) -> None:
     assert fired(erm, fault) == 1
 
 
-def test_malformed_json(erm: ERM, client: httpx.Client) -> None:
+@pytest.mark.unit
+def test_malformed_json(erm: InProcessERM, client: httpx.Client) -> None:
     add_fault(erm, "malformed_json")
     response = read_patient(client)
     assert response.status_code == 200
@@ -119,7 +146,8 @@ def test_malformed_json(erm: ERM, client: httpx.Client) -> None:
         json.loads(response.content)
 
 
-def test_truncated_body_breaks_the_read(erm: ERM, client: httpx.Client) -> None:
+def test_truncated_body_breaks_the_read(real_erm: ERM, real_client: httpx.Client) -> None:
+    erm, client = real_erm, real_client
     full = len(read_patient(client).content)
     add_fault(erm, "truncated_body", params={"keep": 0.5})
     with pytest.raises(httpx.RemoteProtocolError):
@@ -134,8 +162,9 @@ def test_truncated_body_breaks_the_read(erm: ERM, client: httpx.Client) -> None:
 
 
 def test_truncated_registration_is_safe_to_retry_with_the_same_key(
-    erm: ERM, client: httpx.Client
+    real_erm: ERM, real_client: httpx.Client
 ) -> None:
+    erm, client = real_erm, real_client
     fault = add_fault(erm, "truncated_body", route=VISITS, methods=["POST"])
     with pytest.raises(httpx.RemoteProtocolError):
         register(client, visit_body(patient(0)), key="outbox-9")
@@ -148,13 +177,15 @@ def test_truncated_registration_is_safe_to_retry_with_the_same_key(
     assert ledger["counts"]["duplicate_visits"] == 0
 
 
-def test_wrong_content_type(erm: ERM, client: httpx.Client) -> None:
+@pytest.mark.unit
+def test_wrong_content_type(erm: InProcessERM, client: httpx.Client) -> None:
     add_fault(erm, "wrong_content_type", params={"content_type": "text/plain"})
     response = read_patient(client)
     assert response.headers["content-type"] == "text/plain"
     assert response.json()["resourceType"] == "Patient"  # the body itself is intact
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("params", "check"),
     [
@@ -165,7 +196,7 @@ def test_wrong_content_type(erm: ERM, client: httpx.Client) -> None:
     ],
 )
 def test_schema_drift_on_patient_search(
-    erm: ERM, client: httpx.Client, params: dict[str, str], check: Any
+    erm: InProcessERM, client: httpx.Client, params: dict[str, str], check: Any
 ) -> None:
     add_fault(erm, "schema_drift", params=params)
     response = client.get(f"{FHIR}/Patient", params={"identifier": f"{NIK_SYSTEM}|{patient().nik}"})
@@ -175,14 +206,16 @@ def test_schema_drift_on_patient_search(
     assert body["entry"][0]["resource"]["id"] == patient().ihs_number
 
 
-def test_schema_drift_reaches_cached_patient_reads(erm: ERM, client: httpx.Client) -> None:
+@pytest.mark.unit
+def test_schema_drift_reaches_cached_patient_reads(erm: InProcessERM, client: httpx.Client) -> None:
     add_fault(erm, "schema_drift", params={"mode": "rename", "field": "identifier", "to": "ids"})
     body = read_patient(client).json()
     assert "identifier" not in body
     assert len(body["ids"]) == 2
 
 
-def test_stale_data_on_a_fhir_resource(erm: ERM, client: httpx.Client) -> None:
+@pytest.mark.unit
+def test_stale_data_on_a_fhir_resource(erm: InProcessERM, client: httpx.Client) -> None:
     fresh = read_patient(client).json()
     add_fault(erm, "stale_data", params={"days": 30})
     stale = read_patient(client).json()
@@ -198,11 +231,12 @@ def test_stale_data_on_a_fhir_resource(erm: ERM, client: httpx.Client) -> None:
     assert_fhir_r4(stale)  # still a valid resource, just old
 
 
-def test_request_counts_per_route(erm: ERM, client: httpx.Client) -> None:
-    httpx.post(f"{erm.url}/__admin/stats/reset")
+@pytest.mark.unit
+def test_request_counts_per_route(erm: InProcessERM, client: httpx.Client) -> None:
+    erm.http.post("/__admin/stats/reset")
     for _ in range(3):
         read_patient(client)
     register(client, visit_body(patient(0)))
-    counts = httpx.get(f"{erm.url}/__admin/stats").json()["requests"]
+    counts = erm.http.get("/__admin/stats").json()["requests"]
     assert counts["GET /fhir-r4/v1/Patient/{patient_id}"] == 3
     assert counts["POST /api/v1/visits"] == 1

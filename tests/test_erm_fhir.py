@@ -1,13 +1,17 @@
-"""ERM FHIR R4 API over a real process: Patient, Encounter, Observation, validated as FHIR R4."""
+"""ERM FHIR R4 API: Patient, Encounter, Observation, validated as FHIR R4.
+
+The app `python -m mock_services erm` serves, in this process (tests.erm_inprocess); URLs the
+server builds from the request use the test client's base URL, `erm.url`.
+"""
 
 from __future__ import annotations
 
-import httpx
+from collections.abc import Iterator
+
 import pytest
 
-from tests.conftest import StartMock
+from tests.erm_inprocess import InProcessERM, erm_in_process
 from tests.erm_support import (
-    ERM,
     FHIR,
     FHIR_JSON,
     IHS_SYSTEM,
@@ -17,20 +21,20 @@ from tests.erm_support import (
     encounter_body,
     encounter_system,
     patient,
-    start_erm,
     vital_sign,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.unit
 
 
 @pytest.fixture
-def erm(start_mock: StartMock) -> ERM:
-    return start_erm(start_mock)
+def erm() -> Iterator[InProcessERM]:
+    with erm_in_process() as running:
+        yield running
 
 
-def test_metadata_advertises_the_token_url_without_a_token(erm: ERM) -> None:
-    response = httpx.get(f"{erm.url}{FHIR}/metadata")
+def test_metadata_advertises_the_token_url_without_a_token(erm: InProcessERM) -> None:
+    response = erm.http.get(f"{FHIR}/metadata")
     assert response.status_code == 200
     body = response.json()
     assert_fhir_r4(body)
@@ -39,7 +43,7 @@ def test_metadata_advertises_the_token_url_without_a_token(erm: ERM) -> None:
     assert oauth["extension"][0] == {"url": "token", "valueUri": f"{erm.url}/oauth2/v1/accesstoken"}
 
 
-def test_patient_search_by_nik(erm: ERM) -> None:
+def test_patient_search_by_nik(erm: InProcessERM) -> None:
     p = patient(3)
     with erm.client() as client:
         response = client.get(f"{FHIR}/Patient", params={"identifier": f"{NIK_SYSTEM}|{p.nik}"})
@@ -58,7 +62,7 @@ def test_patient_search_by_nik(erm: ERM) -> None:
     assert resource["gender"] == ("female" if p.sex == "P" else "male")
 
 
-def test_patient_search_with_no_match_is_total_zero_not_404(erm: ERM) -> None:
+def test_patient_search_with_no_match_is_total_zero_not_404(erm: InProcessERM) -> None:
     with erm.client() as client:
         for identifier in (f"{NIK_SYSTEM}|9999999999999999", "https://other.example/id|1"):
             response = client.get(f"{FHIR}/Patient", params={"identifier": identifier})
@@ -75,7 +79,7 @@ def test_patient_search_with_no_match_is_total_zero_not_404(erm: ERM) -> None:
         assert_operation_outcome(missing, status=400, code="required", text="identifier=")
 
 
-def test_patient_read_and_not_found(erm: ERM) -> None:
+def test_patient_read_and_not_found(erm: InProcessERM) -> None:
     p = patient(5)
     with erm.client() as client:
         response = client.get(f"{FHIR}/Patient/{p.ihs_number}")
@@ -87,7 +91,7 @@ def test_patient_read_and_not_found(erm: ERM) -> None:
         assert_operation_outcome(unknown, status=404, code="not-found", text="Patient P000")
 
 
-def test_encounter_lifecycle_with_status_history(erm: ERM) -> None:
+def test_encounter_lifecycle_with_status_history(erm: InProcessERM) -> None:
     p = patient(1)
     with erm.client() as client:
         created = client.post(f"{FHIR}/Encounter", json=encounter_body(p))
@@ -138,7 +142,7 @@ def test_encounter_lifecycle_with_status_history(erm: ERM) -> None:
     ],
 )
 def test_illegal_encounter_transitions_are_rejected(
-    erm: ERM, path: tuple[str, ...], target: str
+    erm: InProcessERM, path: tuple[str, ...], target: str
 ) -> None:
     with erm.client() as client:
         encounter = client.post(f"{FHIR}/Encounter", json=encounter_body(patient(2))).json()
@@ -155,7 +159,7 @@ def test_illegal_encounter_transitions_are_rejected(
         assert client.get(f"{FHIR}/Encounter/{encounter['id']}").json() == encounter
 
 
-def test_encounter_search_by_subject_and_date(erm: ERM) -> None:
+def test_encounter_search_by_subject_and_date(erm: InProcessERM) -> None:
     a, b = patient(1), patient(2)
     with erm.client() as client:
         for who, start, ident in (
@@ -183,7 +187,7 @@ def test_encounter_search_by_subject_and_date(erm: ERM) -> None:
         assert_operation_outcome(bad, status=400, text="yyyy-mm-dd")
 
 
-def test_encounter_create_rejects_bad_input(erm: ERM) -> None:
+def test_encounter_create_rejects_bad_input(erm: InProcessERM) -> None:
     p = patient(1)
     with erm.client() as client:
         cases = [
@@ -210,7 +214,7 @@ def test_encounter_create_rejects_bad_input(erm: ERM) -> None:
         assert_operation_outcome(missing, status=404, code="not-found")
 
 
-def test_observation_vital_sign(erm: ERM) -> None:
+def test_observation_vital_sign(erm: InProcessERM) -> None:
     p = patient(4)
     with erm.client() as client:
         encounter = client.post(f"{FHIR}/Encounter", json=encounter_body(p)).json()
@@ -241,7 +245,7 @@ def test_observation_vital_sign(erm: ERM) -> None:
         )
 
 
-def test_unknown_route_and_method_are_operation_outcomes(erm: ERM) -> None:
+def test_unknown_route_and_method_are_operation_outcomes(erm: InProcessERM) -> None:
     with erm.client() as client:
         assert_operation_outcome(
             client.get("/fhir-r4/v1/Condition/1"), status=404, code="not-found"

@@ -1,40 +1,43 @@
 """ERM visit registration: queue numbers, Idempotency-Key (also under concurrency), the queue, and
-the ledger that proves nothing was lost or entered twice."""
+the ledger that proves nothing was lost or entered twice.
+
+The app `python -m mock_services erm` serves, in this process (tests.erm_inprocess).
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.conftest import StartMock
+from tests.erm_inprocess import InProcessERM, erm_in_process
 from tests.erm_support import (
-    ERM,
     VISITS,
     assert_operation_outcome,
     patient,
     register,
-    start_erm,
     visit_body,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.unit
 
 
 @pytest.fixture
-def erm(start_mock: StartMock) -> ERM:
-    return start_erm(start_mock)
+def erm() -> Iterator[InProcessERM]:
+    with erm_in_process() as running:
+        yield running
 
 
-def ledger(erm: ERM) -> dict[str, object]:
-    response = httpx.get(f"{erm.url}/__admin/ledger")
+def ledger(erm: InProcessERM) -> dict[str, object]:
+    response = erm.http.get("/__admin/ledger")
     assert response.status_code == 200
     body: dict[str, object] = response.json()
     return body
 
 
-def test_registration_gives_queue_numbers_per_date_and_polyclinic(erm: ERM) -> None:
+def test_registration_gives_queue_numbers_per_date_and_polyclinic(erm: InProcessERM) -> None:
     with erm.client() as client:
         first = register(client, visit_body(patient(0)))
         assert first.status_code == 201, first.text
@@ -56,7 +59,7 @@ def test_registration_gives_queue_numbers_per_date_and_polyclinic(erm: ERM) -> N
         assert len({first.json()["id"], second["id"], other_poli["id"], other_day["id"]}) == 4
 
 
-def test_same_idempotency_key_replays_the_first_result(erm: ERM) -> None:
+def test_same_idempotency_key_replays_the_first_result(erm: InProcessERM) -> None:
     with erm.client() as client:
         first = register(client, visit_body(patient(0)), key="desk-1-0001")
         again = register(client, visit_body(patient(0)), key="desk-1-0001")
@@ -78,7 +81,7 @@ def test_same_idempotency_key_replays_the_first_result(erm: ERM) -> None:
     }
 
 
-def test_same_key_with_a_different_body_is_rejected(erm: ERM) -> None:
+def test_same_key_with_a_different_body_is_rejected(erm: InProcessERM) -> None:
     with erm.client() as client:
         assert register(client, visit_body(patient(0)), key="k-1").status_code == 201
         other = register(client, visit_body(patient(0), kodepoli="ANA"), key="k-1")
@@ -86,11 +89,16 @@ def test_same_key_with_a_different_body_is_rejected(erm: ERM) -> None:
     assert ledger(erm)["counts"]["visits"] == 1  # type: ignore[index]
 
 
-def test_concurrent_identical_requests_create_exactly_one_visit(erm: ERM) -> None:
+def test_concurrent_identical_requests_create_exactly_one_visit(erm: InProcessERM) -> None:
     body = visit_body(patient(7))
 
     async def burst() -> list[httpx.Response]:
-        async with httpx.AsyncClient(base_url=erm.url, headers=erm.auth, timeout=60) as client:
+        # The app's ASGI interface, called 20 times at once on its own event loop (erm.portal),
+        # the one loop every other request of this test is served on, as uvicorn serves it.
+        transport = httpx.ASGITransport(app=erm.app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(
+            transport=transport, base_url=erm.url, headers=erm.auth, timeout=60
+        ) as client:
             return await asyncio.gather(
                 *(
                     client.post(VISITS, json=body, headers={"Idempotency-Key": "outbox-7"})
@@ -98,7 +106,7 @@ def test_concurrent_identical_requests_create_exactly_one_visit(erm: ERM) -> Non
                 )
             )
 
-    responses = asyncio.run(burst())
+    responses = erm.portal.call(burst)
     assert {r.status_code for r in responses} == {201}
     assert len({r.text for r in responses}) == 1
     assert sum("idempotent-replayed" not in r.headers for r in responses) == 1
@@ -107,7 +115,7 @@ def test_concurrent_identical_requests_create_exactly_one_visit(erm: ERM) -> Non
     assert book["counts"]["replays"] == 19  # type: ignore[index]
 
 
-def test_duplicates_without_a_key_show_in_the_ledger(erm: ERM) -> None:
+def test_duplicates_without_a_key_show_in_the_ledger(erm: InProcessERM) -> None:
     with erm.client() as client:
         a = register(client, visit_body(patient(0))).json()
         b = register(client, visit_body(patient(0))).json()
@@ -129,11 +137,11 @@ def test_duplicates_without_a_key_show_in_the_ledger(erm: ERM) -> None:
     assert set(entry) >= {"id", "natural_key", "idempotency_key", "created", "angkaantrean"}
 
 
-def test_ledger_filters_and_verify(erm: ERM) -> None:
+def test_ledger_filters_and_verify(erm: InProcessERM) -> None:
     with erm.client() as client:
         register(client, visit_body(patient(0)), key="a")
         register(client, visit_body(patient(1)))
-    filtered = httpx.get(f"{erm.url}/__admin/ledger", params={"idempotency_key": "a"}).json()
+    filtered = erm.http.get("/__admin/ledger", params={"idempotency_key": "a"}).json()
     assert [v["natural_key"]["nik"] for v in filtered["visits"]] == [patient(0).nik]
     claims = {
         "visits": [
@@ -142,7 +150,7 @@ def test_ledger_filters_and_verify(erm: ERM) -> None:
             {**visit_body(patient(0)), "idempotency_key": "a"},
         ]
     }
-    ok = httpx.post(f"{erm.url}/__admin/ledger/verify", json=claims).json()
+    ok = erm.http.post("/__admin/ledger/verify", json=claims).json()
     assert ok == {
         "ok": True,
         "checked": 3,
@@ -154,17 +162,17 @@ def test_ledger_filters_and_verify(erm: ERM) -> None:
     with erm.client() as client:
         register(client, visit_body(patient(1)))  # entered twice
     lost = {"visits": [{"idempotency_key": "never-sent"}, visit_body(patient(1))]}
-    report = httpx.post(f"{erm.url}/__admin/ledger/verify", json=lost).json()
+    report = erm.http.post("/__admin/ledger/verify", json=lost).json()
     assert report["ok"] is False
     assert report["missing"] == [{"idempotency_key": "never-sent"}]
     assert report["more_than_once"][0]["nik"] == patient(1).nik
     assert len(report["more_than_once"][0]["ids"]) == 2
-    bad = httpx.post(f"{erm.url}/__admin/ledger/verify", json={"visits": [{"nik": "1"}]})
+    bad = erm.http.post("/__admin/ledger/verify", json={"visits": [{"nik": "1"}]})
     assert bad.status_code == 400
     assert "natural key" in bad.json()["error"]
 
 
-def test_queue_listing_call_and_finish(erm: ERM) -> None:
+def test_queue_listing_call_and_finish(erm: InProcessERM) -> None:
     with erm.client() as client:
         ids = [register(client, visit_body(patient(i))).json()["id"] for i in range(3)]
         register(client, visit_body(patient(4), kodepoli="ANA"))
@@ -197,7 +205,7 @@ def test_queue_listing_call_and_finish(erm: ERM) -> None:
     assert [states[i] for i in ids] == ["finished", "called", "waiting"]
 
 
-def test_bad_registrations_get_clear_operation_outcomes(erm: ERM) -> None:
+def test_bad_registrations_get_clear_operation_outcomes(erm: InProcessERM) -> None:
     p = patient(0)
     with erm.client() as client:
         unknown = register(client, {**visit_body(p), "nik": "1234567890123456"}, key="x1")
