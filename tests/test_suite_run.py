@@ -21,6 +21,7 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[1]
 RESILIENT = ROOT / "examples" / "clients" / "resilient.yaml"
 DIES_AT_START = Path("client exits before it is ready")
+NEVER_READY = Path("client never answers")
 
 
 def _harness(
@@ -52,6 +53,13 @@ def _scenario(
             f"  command: [python, -c, 'raise SystemExit(\"{DIES_AT_START}\")']\n"
             '  base_url: "http://127.0.0.1:{port}"\n'
             "  readiness: {path: /health, timeout: 20s}\n"
+        )
+    if client == NEVER_READY:  # fails after its readiness timeout, later than a short run ends
+        client_line = (
+            "client:\n  name: never-ready\n"
+            "  command: [python, -c, 'import time; time.sleep(120)']\n"
+            '  base_url: "http://127.0.0.1:{port}"\n'
+            "  readiness: {path: /health, timeout: 30s}\n"
         )
     text = f"""name: {name}
 title: Front desk on a quiet morning ({name})
@@ -342,14 +350,16 @@ def test_a_parallel_suite_writes_what_a_serial_one_writes(tmp_path: Path) -> Non
     ]
 
 
+@pytest.mark.e2e
 def test_a_parallel_suite_stopped_by_an_error_lists_the_rest_as_not_run(tmp_path: Path) -> None:
     library = tmp_path / "library"
     library.mkdir()
     _scenario(library, "a-client-that-dies", client=DIES_AT_START)
     _scenario(library, "b-stopped")
     _scenario(library, "c-never-started")
+    # a relative --report-dir, as in the README: the runs print absolute journal paths
     done = _harness(
-        "run", "--suite", str(library), "--parallel", "2", "--report-dir", str(tmp_path / "r")
+        "run", "--suite", "library", "--parallel", "2", "--report-dir", "r", cwd=tmp_path
     )
     assert done.returncode == 3, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
@@ -373,3 +383,25 @@ def test_a_bad_parallel_count_exits_2_with_one_line(tmp_path: Path, value: str) 
         "a whole number 1 or more\n"
     )
     assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.e2e
+def test_a_parallel_suite_keeps_the_suite_order_when_an_earlier_scenario_fails_later(
+    tmp_path: Path,
+) -> None:
+    library = tmp_path / "library"
+    library.mkdir()
+    _scenario(library, "a-never-ready", client=NEVER_READY)  # fails after 30 s
+    _scenario(library, "b-quiet-morning")  # passes in about 20 s, before a fails
+    _scenario(library, "c-never-started")
+    done = _harness(
+        "run", "--suite", str(library), "--parallel", "2", "--report-dir", str(tmp_path / "r")
+    )
+    assert done.returncode == 3, done.stdout + done.stderr
+    (suite_dir,) = list((tmp_path / "r").iterdir())
+    suite = json.loads((suite_dir / "suite.json").read_text(encoding="utf-8"))
+    assert [(r["scenario"], r["verdict"]) for r in suite["runs"]] == [
+        ("a-never-ready", "error"),
+        ("b-quiet-morning", "pass"),
+    ]
+    assert suite["not_run"] == ["c-never-started"]

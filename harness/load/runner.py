@@ -113,6 +113,7 @@ class _Tail:
     offsets: dict[Path, int] = field(default_factory=dict)
     per_second: dict[int, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0]))
     through: dict[str, float] = field(default_factory=dict)
+    lost: set[str] = field(default_factory=set)  # workers the master recorded lost
 
     def read(self, paths: Sequence[Path]) -> None:
         for path in paths:
@@ -144,6 +145,8 @@ class _Tail:
             source = str(record.get("source", ""))
             mark = math.inf if record.get("final") else float(record.get("through", 0))
             self.through[source] = max(self.through.get(source, 0.0), mark)
+        elif kind == "worker" and record.get("event") == "lost":
+            self.lost.add(str(record.get("source", "")))
 
 
 class LoadRun:
@@ -222,8 +225,11 @@ class LoadRun:
         nothing is complete (0).
         """
         self._tail.read(self.request_logs())
-        expected = self.plan.expected_workers or 1
-        marks = sorted(self._tail.through.values())
+        tail = self._tail
+        expected = (self.plan.expected_workers or 1) - len(tail.lost)  # a lost one sends no more
+        marks = sorted(t for source, t in tail.through.items() if source not in tail.lost)
+        if not marks:
+            return 0.0
         return marks[0] if len(marks) >= expected else 0.0
 
     def late_sources(self, second: float) -> list[str]:

@@ -211,13 +211,13 @@ def _flush(now: float | None) -> None:
     if not isinstance(runner, WorkerRunner):
         return
     final = now is None
+    lines = _State.outbox.take()  # before any send yields to the periodic flush
     if final:
+        _State.finished = True  # no periodic flush from here on
         # locust's own counts first, so that the master holds them once it has our final mark
         data: dict[str, Any] = {}
         _fire(runner.environment.events.report_to_master, client_id=runner.client_id, data=data)
         runner.send_message("stats", data)
-        _State.finished = True
-    lines = _State.outbox.take()
     if lines:
         runner.send_message(
             LINES_MESSAGE, {"source": recorder.source, "lines": lines, "final": final}
@@ -273,17 +273,25 @@ def _joined(source: str, at: float) -> str:
 
 
 def _watch_workers(runner: MasterRunner) -> None:
-    """Record a worker lost (missing heartbeats, or gone) before it shipped its final mark."""
+    """Record a worker lost (missing heartbeats, or gone) before it shipped its final mark.
+
+    locust can take a busy worker for missing and see it again later: then the master waits for
+    its final mark again (the journal still says it was lost for a while).
+    """
+    workers = _State.workers
     while _State.master_log is not None:
         gevent.sleep(WATCH_INTERVAL_S)
-        for client_id, source in list(_State.workers.sources.items()):
-            if source in _State.workers.final or source in _State.workers.lost:
+        for client_id, source in list(workers.sources.items()):
+            if source in workers.final:
                 continue
             client = runner.clients.get(client_id)
-            if client is None or client.state == STATE_MISSING:
-                _State.workers.lost.add(source)
+            missing = client is None or client.state == STATE_MISSING
+            if missing and source not in workers.lost:
+                workers.lost.add(source)
                 event = WorkerEvent(source=source, event="lost", t=_since_t0())
                 _write_master(event.model_dump_json())
+            elif not missing:
+                workers.lost.discard(source)
 
 
 def _on_lines(environment: Environment, msg: Any, **_: Any) -> None:

@@ -52,6 +52,7 @@ from harness.results.journal import Journal, read_journal
 from harness.results.junit import write_suite_junit
 from harness.results.suite import SuiteEntry, SuiteSummary, SuiteVerdict, read_suite
 from harness.runner.engine import RunOptions, run_scenario
+from harness.runner.signals import interruptible
 from harness.scenario.loader import ScenarioFile, find_scenario_files, load_scenario
 from harness.toxiproxy.install import Source
 from harness.yamlmodel import FileProblem, InvalidFileError, read_yaml
@@ -77,6 +78,7 @@ class SuiteOptions:
     workers: int = 0
     remote_workers: int = 0
     master_bind: str = LOOPBACK_HOST
+    master_port: int | None = None
     allowed_hosts: tuple[str, ...] = ()
     scenario_dir: Path | None = None
     """Where tags are looked up; None: ./scenarios, else the checkout's scenarios/."""
@@ -208,25 +210,26 @@ def run_suite(
             on_run(entry, suite_dir)
 
     try:
-        if runs is None:
-            for index, item in enumerate(loaded):
-                result = run_scenario(_run_options(item, options, suite_dir))
-                finished(
-                    index,
-                    _entry(item, result.journal, result.journal_path, suite_dir),
-                    result.journal,
-                )
-        else:
-            runs.run(loaded, finished, on_status)
+        with interruptible():  # SIGTERM too unwinds the runs (a parallel suite's children)
+            if runs is None:
+                for index, item in enumerate(loaded):
+                    result = run_scenario(_run_options(item, options, suite_dir))
+                    finished(
+                        index,
+                        _entry(item, result.journal, result.journal_path, suite_dir),
+                        result.journal,
+                    )
+            else:
+                runs.run(loaded, finished, on_status)
     except (HarnessError, KeyboardInterrupt) as exc:
         code = exc.exit_code if isinstance(exc, HarnessError) else ExitCode.INTERRUPTED
+        remaining = sorted(set(range(len(loaded))) - set(done))
         failed = getattr(exc, "scenario_index", None)
-        if failed is None:
-            failed = min(set(range(len(loaded))) - set(done))
-        entries = [done[i][0] for i in sorted(done)]
-        journals = [(done[i][1].run_id, done[i][1]) for i in sorted(done)]
-        entries.append(
-            SuiteEntry(
+        if failed is None and remaining:
+            failed = remaining[0]  # a serial suite's current run, or the first unfinished one
+        by_index = {i: entry for i, (entry, _) in done.items()}
+        if failed is not None:
+            by_index[failed] = SuiteEntry(
                 run_id=None,
                 scenario=loaded[failed].scenario.name,
                 scenario_path=str(loaded[failed].path),
@@ -235,10 +238,9 @@ def run_suite(
                 journal=None,
                 error=str(exc) or type(exc).__name__,
             )
-        )
-        not_run = tuple(
-            item.scenario.name for i, item in enumerate(loaded) if i not in done and i != failed
-        )
+        entries = [by_index[i] for i in sorted(by_index)]  # in the suite's order
+        journals = [(done[i][1].run_id, done[i][1]) for i in sorted(done)]
+        not_run = tuple(loaded[i].scenario.name for i in remaining if i != failed)
         _write_index(suite_dir, journals)
         _write(suite_dir, options, suite_id, started_at, entries, journals, not_run=not_run)
         raise
@@ -278,6 +280,7 @@ def _run_options(item: ScenarioFile, options: SuiteOptions, suite_dir: Path) -> 
         workers=options.workers,
         remote_workers=options.remote_workers,
         master_bind=options.master_bind,
+        master_port=options.master_port,
         allowed_hosts=options.allowed_hosts,
     )
 
@@ -289,7 +292,7 @@ def _entry(item: ScenarioFile, journal: Journal, journal_path: Path, suite_dir: 
         scenario_path=str(item.path),
         verdict=SuiteVerdict(journal.verdict.value),
         exit_code=journal.exit_code,
-        journal=str(journal_path.relative_to(suite_dir)),
+        journal=str(journal_path.resolve().relative_to(suite_dir.resolve())),
     )
 
 
@@ -335,10 +338,17 @@ class _ParallelRuns:
                     running[index] = (sup.start(spec, wait=False), time.monotonic())
                 for index in [i for i, (proc, _) in running.items() if not proc.alive()]:
                     proc, _ = running.pop(index)
-                    item = loaded[index]
                     journal_path = self._result(proc, index)
-                    journal = read_journal(journal_path)
-                    finished(index, _entry(item, journal, journal_path, self.suite_dir), journal)
+                    try:
+                        journal = read_journal(journal_path)
+                    except (OSError, ValueError) as exc:
+                        raise RunFailedError(
+                            f"cannot read the journal {journal_path}: {exc}",
+                            exit_code=ExitCode.INFRASTRUCTURE,
+                            scenario_index=index,
+                        ) from exc
+                    entry = _entry(loaded[index], journal, journal_path, self.suite_dir)
+                    finished(index, entry, journal)
                 if on_status is not None and running:
                     now = time.monotonic()
                     names = ", ".join(
@@ -374,12 +384,12 @@ class _ParallelRuns:
                 if line.startswith(JOURNAL_LINE):
                     return Path(line.removeprefix(JOURNAL_LINE).strip())
         starts = [i for i, line in enumerate(output) if line.startswith(ERROR_LINE)]
-        message = (
-            "\n".join(output[starts[-1] :]).removeprefix(ERROR_LINE)  # the error is printed last
-            if starts
-            else f"exited with code {code}; see {proc.log_path}"
-        )
-        raise RunFailedError(message, exit_code=code, scenario_index=index)  # as a serial suite
+        if starts:  # the error is printed last: the whole message, as a serial suite has it
+            message = "\n".join(output[starts[-1] :]).removeprefix(ERROR_LINE)
+        else:  # a crash (a traceback exits 1 too): never a verdict
+            code = ExitCode.INFRASTRUCTURE if code in (0, 1) else code
+            message = f"the run exited with code {code} without a journal; see {proc.log_path}"
+        raise RunFailedError(message, exit_code=code, scenario_index=index)
 
 
 def _write_index(suite_dir: Path, journals: list[tuple[str, Journal]]) -> None:

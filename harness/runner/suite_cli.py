@@ -50,6 +50,7 @@ def run_suite_command(args: argparse.Namespace) -> int:
             workers=args.workers,
             remote_workers=args.remote_workers,
             master_bind=args.master_bind,
+            master_port=args.master_port,
             allowed_hosts=tuple(args.allow_host),
             scenario_dir=args.scenario_dir,
             summary_to=args.summary_to,
