@@ -8,7 +8,8 @@ For one client: `harness run --suite ci` once serially (the reference) and `--ru
 `--parallel N` (3), each as a subprocess on its own report directory. With --hog, a busy loop
 (`python -c 'while True: pass'`, pinned to the last CPU where taskset exists) runs throughout and
 is stopped by its pid at the end. Printed: each suite's wall time, verdict and failed checks; then,
-per scenario and check, the values measured serially and their range over the parallel runs.
+per scenario and check, the values measured serially and their range over the parallel runs
+(--skip-serial: the parallel runs only).
 
 Targets (issue 11): the parallel suite at most 180 s of wall time; every parallel run gives the
 serial run's verdict and failed checks (a flip is a defect). Exit 0 when met, 1 when not, 3 when
@@ -46,6 +47,7 @@ class SuiteRun:
     verdict: str
     failed: dict[str, list[str]]  # scenario -> failed check ids
     values: dict[tuple[str, str], float | None]  # (scenario, check) -> measured
+    load_s: dict[str, float]  # scenario -> seconds of load (the journal's duration_s)
 
 
 def run_suite(label: str, *, client: Path, selector: str, parallel: int, work: Path) -> SuiteRun:
@@ -64,12 +66,14 @@ def run_suite(label: str, *, client: Path, selector: str, parallel: int, work: P
     suite: dict[str, Any] = json.loads((suite_dir / "suite.json").read_text(encoding="utf-8"))
     failed: dict[str, list[str]] = {}
     values: dict[tuple[str, str], float | None] = {}
+    load_s: dict[str, float] = {}
     for entry in suite["runs"]:
         journal = json.loads((suite_dir / entry["journal"]).read_text(encoding="utf-8"))
         failed[entry["scenario"]] = sorted(c["id"] for c in journal["checks"] if not c["passed"])
+        load_s[entry["scenario"]] = float(journal["duration_s"])
         for check in journal["checks"]:
             values[(entry["scenario"], check["id"])] = check["measured"]
-    return SuiteRun(label, wall, suite["verdict"], failed, values)
+    return SuiteRun(label, wall, suite["verdict"], failed, values, load_s)
 
 
 def load_average() -> str:
@@ -79,9 +83,11 @@ def load_average() -> str:
 
 def describe(run: SuiteRun) -> str:
     failing = "; ".join(f"{s}: {', '.join(c)}" for s, c in sorted(run.failed.items()) if c)
+    loads = ", ".join(f"{s} {t:.0f}" for s, t in sorted(run.load_s.items()))
     return (
         f"{run.label}: {run.wall_s:6.1f} s wall, verdict {run.verdict.upper()}, "
-        f"failed checks: {failing or 'none'}; load average {load_average()}"
+        f"failed checks: {failing or 'none'}; seconds of load per run: {loads}; "
+        f"load average {load_average()}"
     )
 
 
@@ -92,8 +98,12 @@ def fmt(value: float | None) -> str:
 def measure(args: argparse.Namespace, work: Path) -> bool:
     mode = f"--parallel {args.parallel}" + (", CPU hog on one core" if args.hog else "")
     print(f"## harness run --suite {args.selector} --client {args.client} ({mode})")
-    serial = run_suite("serial", client=args.client, selector=args.selector, parallel=1, work=work)
-    print(describe(serial), flush=True)
+    serial = None
+    if not args.skip_serial:
+        serial = run_suite(
+            "serial", client=args.client, selector=args.selector, parallel=1, work=work
+        )
+        print(describe(serial), flush=True)
     runs: list[SuiteRun] = []
     for index in range(1, args.runs + 1):
         run = run_suite(
@@ -105,20 +115,25 @@ def measure(args: argparse.Namespace, work: Path) -> bool:
         )
         runs.append(run)
         print(describe(run), flush=True)
-    print("\n| scenario | check | serial | parallel (min..max) |")
-    print("| --- | --- | ---: | ---: |")
-    for key, value in sorted(serial.values.items()):
-        seen = [r.values.get(key) for r in runs]
-        numbers = [v for v in seen if v is not None]
-        spread = f"{fmt(min(numbers))}..{fmt(max(numbers))}" if numbers else "n/a"
-        print(f"| {key[0]} | {key[1]} | {fmt(value)} | {spread} |")
-    flips = [r.label for r in runs if (r.verdict, r.failed) != (serial.verdict, serial.failed)]
     slow = [r.label for r in runs if r.wall_s > WALL_TARGET_S]
+    flips: list[str] = []
+    if serial is not None:
+        print("\n| scenario | check | serial | parallel (min..max) |")
+        print("| --- | --- | ---: | ---: |")
+        for key, value in sorted(serial.values.items()):
+            numbers = [v for r in runs if (v := r.values.get(key)) is not None]
+            spread = f"{fmt(min(numbers))}..{fmt(max(numbers))}" if numbers else "n/a"
+            print(f"| {key[0]} | {key[1]} | {fmt(value)} | {spread} |")
+        same = (serial.verdict, serial.failed)
+        flips = [r.label for r in runs if (r.verdict, r.failed) != same]
+        print(
+            "\nverdicts and failed checks as serial: "
+            + ("all runs" if not flips else "NOT in " + ", ".join(flips))
+            + f"; serial {serial.wall_s:.0f} s"
+        )
     print(
-        f"\nverdicts and failed checks as serial: "
-        f"{'all runs' if not flips else 'NOT in ' + ', '.join(flips)}; wall time at most "
-        f"{WALL_TARGET_S:g} s: {'met' if not slow else 'missed in ' + ', '.join(slow)}; "
-        f"serial {serial.wall_s:.0f} s"
+        f"wall time at most {WALL_TARGET_S:g} s: "
+        + ("met" if not slow else "missed in " + ", ".join(slow))
     )
     return not flips and not slow
 
@@ -130,6 +145,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--parallel", type=int, default=3, help="scenarios at a time (3)")
     parser.add_argument("--runs", type=int, default=3, help="parallel suite runs (3)")
     parser.add_argument("--hog", action="store_true", help="a CPU hog on one core throughout")
+    parser.add_argument("--skip-serial", action="store_true", help="no serial reference run")
     return parser.parse_args(argv)
 
 

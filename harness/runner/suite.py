@@ -54,6 +54,7 @@ from harness.results.suite import SuiteEntry, SuiteSummary, SuiteVerdict, read_s
 from harness.runner.engine import RunOptions, run_scenario
 from harness.runner.signals import interruptible
 from harness.scenario.loader import ScenarioFile, find_scenario_files, load_scenario
+from harness.scenario.schedule import build_schedule
 from harness.toxiproxy.install import Source
 from harness.yamlmodel import FileProblem, InvalidFileError, read_yaml
 
@@ -323,7 +324,14 @@ class _ParallelRuns:
     ) -> None:
         state = owner_state_file(paths.state_dir(), "suite", self.suite_id)
         reap_abandoned(paths.state_dir(), "suite")  # what a `kill -9`ed parallel suite left
-        waiting = list(enumerate(loaded))
+        # The longest first, so the short ones fill the gaps at the end (the files keep the
+        # suite's order whatever order the runs finish in).
+        waiting = sorted(
+            enumerate(loaded),
+            key=lambda pair: (
+                -build_schedule(pair[1].scenario, time_scale=self.options.time_scale).total
+            ),
+        )
         running: dict[int, tuple[ManagedProcess, float]] = {}
         with Supervisor(log_dir=self.suite_dir / "logs", state_file=state) as sup:
             while waiting or running:
