@@ -80,14 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stderr.close()
         return 0
     service = services[args.command]
-    options = CommonOptions(
-        host=args.host,
-        port=args.port,
-        seed=args.seed,
-        db=args.db,
-        allow_remote=args.allow_remote,
-        log_level=args.log_level,
-    )
+    options = CommonOptions.from_args(args)
     try:
         app = service.build_app(options, args)
         serve(

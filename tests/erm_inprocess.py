@@ -49,15 +49,7 @@ def build_erm_app(
         argv += ["--db", str(db)]
     service = load_service("erm")
     args = build_parser({"erm": service}).parse_args(argv)
-    options = CommonOptions(
-        host=args.host,
-        port=args.port,
-        seed=args.seed,
-        db=args.db,
-        allow_remote=args.allow_remote,
-        log_level=args.log_level,
-    )
-    return service.build_app(options, args)
+    return service.build_app(CommonOptions.from_args(args), args)
 
 
 def _test_client(

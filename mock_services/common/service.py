@@ -19,6 +19,18 @@ class CommonOptions:
     allow_remote: bool
     log_level: str
 
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> CommonOptions:
+        """The options every mock's command line has (mock_services.cli.build_parser)."""
+        return cls(
+            host=args.host,
+            port=args.port,
+            seed=args.seed,
+            db=args.db,
+            allow_remote=args.allow_remote,
+            log_level=args.log_level,
+        )
+
 
 @dataclass(frozen=True, kw_only=True)
 class ServiceDefinition:
