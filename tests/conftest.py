@@ -96,9 +96,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             wrong.append(f"{item.nodeid}: no tier")
         elif tier != "e2e" and item.get_closest_marker("e2e") is not None:
             wrong.append(f"{item.nodeid}: e2e cannot be overridden (`-m 'not e2e'` selects by it)")
-    # The e2e tier first: its runs are the longest, and xdist hands out work in this order, so
-    # the short tests fill the gaps instead of leaving one long run alone at the end.
-    items.sort(key=lambda item: tier_of(item) != "e2e")
     if wrong:
         raise pytest.UsageError(
             "every test needs a tier marker (pytest.mark.unit, .integration or .e2e; see "
