@@ -66,6 +66,10 @@ def mock_spec(
 
 TIERS = ("unit", "integration", "e2e")
 
+# For pytest sessions a test starts (the plugin's, the CI examples'): plugins of this venv's dev
+# tools that a team's suite would not have, about 2 CPU-s per session (see pyproject's addopts).
+UNRELATED_PLUGINS = ("-p", "no:faker", "-p", "no:schemathesis", "-p", "no:hypothesispytest")
+
 
 def _shares_module_fixtures(item: pytest.Item) -> bool:
     info = getattr(item, "_fixtureinfo", None)  # pytest's own record of the fixtures a test uses
@@ -84,11 +88,16 @@ def tier_of(item: pytest.Item) -> str | None:
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    grouping = config.pluginmanager.hasplugin("xdist")  # its marker is unknown with -p no:xdist
     wrong = []
     for item in items:
         tier = tier_of(item)
-        if item.get_closest_marker("xdist_group") is None and _shares_module_fixtures(item):
+        if (
+            grouping
+            and item.get_closest_marker("xdist_group") is None
+            and _shares_module_fixtures(item)
+        ):
             # Tests that share a module's fixture (a mock, a stack, a baseline run) stay on one
             # xdist worker, so it starts once; every other test is spread one by one.
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))

@@ -25,6 +25,7 @@ from ruamel.yaml import YAML
 from harness.cli import build_parser
 from harness.report.files import SUMMARY_FILE
 from harness.runner.suite import JUNIT_FILE, select_scenarios
+from tests.conftest import UNRELATED_PLUGINS
 
 pytestmark = pytest.mark.integration
 
@@ -149,6 +150,7 @@ def test_the_pytest_line_uses_options_the_plugin_accepts(path: Path, tmp_path: P
         "--collect-only",
         "-p",
         "no:cacheprovider",
+        *UNRELATED_PLUGINS,
         str(tmp_path),
     ]
     done = subprocess.run(

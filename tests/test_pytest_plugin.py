@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from harness.process import wait_until
+from tests.conftest import UNRELATED_PLUGINS
 
 pytest_plugins = ("pytester",)
 
@@ -33,7 +34,7 @@ def _own_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", *UNRELATED_PLUGINS, *args)
 
 
 # -- options, ini keys, environment ---------------------------------------------------------------
@@ -505,7 +506,15 @@ def test_a_stopped_session_leaves_no_process_behind(
         """
     )
     session = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(pytester.path)],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            *UNRELATED_PLUGINS,
+            pytester.path,
+        ],
         cwd=pytester.path,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

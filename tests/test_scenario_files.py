@@ -1,6 +1,7 @@
 """Scenario and client files: valid ones load, invalid ones give exit 2 with file, line and field.
 
-The CLI is exercised as users run it: the installed `harness` console script, in a subprocess.
+The CLI runs in this process through `main(argv)`; a few tests run the installed `harness`
+console script as users do, for the exit codes and messages a shell sees.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from harness.faults import DownFault, MaintenanceFault
 from harness.scenario import build_schedule, load_scenario
 from harness.scenario.model import Scenario
 from harness.yamlmodel import InvalidFileError
+from tests.cli_support import harness_in_process
 
 pytestmark = pytest.mark.integration
 
@@ -44,10 +46,14 @@ checks:
 """
 
 
-def harness(*args: str) -> subprocess.CompletedProcess[str]:
+def harness_process(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(HARNESS), *args], capture_output=True, text=True, timeout=60, cwd=ROOT, check=False
     )
+
+
+def harness(*args: str) -> subprocess.CompletedProcess[str]:
+    return harness_in_process(*args, cwd=ROOT)
 
 
 def write(tmp_path: Path, text: str, name: str = "scenario.yaml") -> Path:
@@ -116,13 +122,13 @@ def test_a_scenario_round_trips_through_json(tmp_path: Path) -> None:
 
 
 def test_cli_validate_accepts_the_library() -> None:
-    done = harness("validate", "scenarios")
+    done = harness_process("validate", "scenarios")
     assert done.returncode == 0, done.stderr
     assert "bpjs-outage" in done.stdout
 
 
 def test_cli_list_shows_incident_title_and_run_time() -> None:
-    done = harness("list", "scenarios")
+    done = harness_process("list", "scenarios")
     assert done.returncode == 0, done.stderr
     row = next(line for line in done.stdout.splitlines() if line.startswith("bpjs-outage"))
     assert " 5 " in row
@@ -144,7 +150,7 @@ def assert_usage_error(done: subprocess.CompletedProcess[str], *expected: str) -
 
 def test_unknown_key_names_line_field_and_hint(tmp_path: Path) -> None:
     path = write(tmp_path, MINIMAL.replace("jitter: 50", "jiter: 50"))
-    done = harness("validate", str(path))
+    done = harness_process("validate", str(path))
     assert_usage_error(
         done, f"{path}:11:", "timeline[0].fault.jiter", "did you mean 'jitter'?", "allowed:"
     )

@@ -1,7 +1,10 @@
-"""`harness up|status|inject|heal|down` as a developer uses them: real processes, real commands.
+"""`harness up|status|inject|heal|down` as a developer uses them: a real stack, real commands.
 
-`harness up` runs as its own process (on free ports, with its own state directory), and every
-other command runs as `python -m harness.cli ...`, so exit codes and messages are the real ones.
+`harness up` runs as its own process (on free ports, with its own state directory), as a developer
+starts it. The commands that talk to it (`status`, `inject`, `heal`, `down`) run through the CLI's
+`main(argv)` in this process, against that real stack: the same code, without a Python start-up
+per call. The commands without a stack and a busy port run as `python -m harness.cli ...`, so the
+exit codes and one-line messages of a real process stay tested.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import pytest
 from harness.errors import ExitCode
 from harness.net import free_port, port_is_free
 from harness.process import ManagedProcess, ProcessSpec, Supervisor, wait_until
+from tests.cli_support import harness_in_process, without_toxiproxy_url
 
 pytestmark = pytest.mark.integration
 
@@ -44,7 +48,8 @@ class Stack:
         return f"http://127.0.0.1:{self.ports[service][0]}"
 
     def harness(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return run_harness(self.state_dir, *args)
+        env = {**without_toxiproxy_url(), "HARNESS_STATE_DIR": str(self.state_dir)}
+        return harness_in_process(*args, env=env)
 
     def status(self) -> dict[str, Any]:
         done = self.harness("status", "--json")
@@ -61,11 +66,16 @@ class Stack:
         return {s["name"]: s["app_faults"] for s in self.status()["services"]}
 
 
-def run_harness(state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _environment(state_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOXIPROXY")}
+    return {**env, "HARNESS_STATE_DIR": str(state_dir)}
+
+
+def run_harness(state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m harness.cli ARGS`: a process of its own."""
     return subprocess.run(
         [sys.executable, "-m", "harness.cli", *args],
-        env={**env, "HARNESS_STATE_DIR": str(state_dir)},
+        env=_environment(state_dir),
         capture_output=True,
         text=True,
         timeout=120,

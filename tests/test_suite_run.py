@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from junitparser import Error, Failure, JUnitXml, Skipped
 
+from tests.cli_support import harness_in_process
+
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,6 +37,11 @@ def _harness(
         cwd=cwd,
         check=False,
     )
+
+
+def _harness_here(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """The CLI's `main(argv)` in this process: for errors found before anything starts."""
+    return harness_in_process(*args, cwd=cwd)
 
 
 def _scenario(
@@ -234,7 +241,7 @@ def test_a_tag_that_matches_nothing_exits_2_with_the_known_tags(tmp_path: Path) 
     library = tmp_path / "scenarios"  # tags are looked up in ./scenarios
     library.mkdir()
     _scenario(library, "tagged", tags=("nightly", "erm"))
-    done = _harness("run", "--suite", "no-such-tag", "--report-dir", "reports", cwd=tmp_path)
+    done = _harness_here("run", "--suite", "no-such-tag", "--report-dir", "reports", cwd=tmp_path)
     assert done.returncode == 2, done.stdout + done.stderr
     assert "no scenario under scenarios has the tag 'no-such-tag'" in done.stderr
     assert "known tags: erm, nightly" in done.stderr
@@ -247,7 +254,7 @@ def test_a_tagged_scenario_without_a_client_exits_2_naming_it(tmp_path: Path) ->
     _scenario(library, "with-client", tags=("nightly",))
     _scenario(library, "no-client", client=None, tags=("nightly",))
     _scenario(library, "other-tag", client=None, tags=("weekly",))
-    done = _harness("run", "--suite", "nightly", "--report-dir", "reports", cwd=tmp_path)
+    done = _harness_here("run", "--suite", "nightly", "--report-dir", "reports", cwd=tmp_path)
     assert done.returncode == 2, done.stdout + done.stderr
     assert "scenario no-client of the suite names no client under test" in done.stderr
     assert "--client" in done.stderr
@@ -258,7 +265,7 @@ def test_scenario_dir_is_where_a_tag_is_looked_up(tmp_path: Path) -> None:
     library = tmp_path / "elsewhere"
     library.mkdir()
     _scenario(library, "no-client-here", client=None, tags=("nightly",))
-    done = _harness(
+    done = _harness_here(
         "run",
         "--suite",
         "nightly",
@@ -271,7 +278,7 @@ def test_scenario_dir_is_where_a_tag_is_looked_up(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stdout + done.stderr
     # found (and validated) under --scenario-dir, not ./scenarios, which does not exist here
     assert "scenario no-client-here of the suite names no client under test" in done.stderr
-    alone = _harness("run", "x.yaml", "--scenario-dir", str(library), cwd=tmp_path)
+    alone = _harness_here("run", "x.yaml", "--scenario-dir", str(library), cwd=tmp_path)
     assert alone.returncode == 2
     assert "--scenario-dir only applies to --suite" in alone.stderr
 
@@ -281,13 +288,13 @@ def test_summary_to_is_checked_before_anything_runs(tmp_path: Path) -> None:
     library.mkdir()
     _scenario(library, "never-run")
     reports = tmp_path / "reports"
-    unset = _harness(
+    unset = _harness_here(
         "run", "--suite", str(library), "--report-dir", str(reports), "--summary-to", ""
     )
     assert unset.returncode == 2
     assert "GITHUB_STEP_SUMMARY is unset" in unset.stderr
     missing = tmp_path / "no-such-folder" / "summary.md"
-    no_folder = _harness(
+    no_folder = _harness_here(
         "run", "--suite", str(library), "--report-dir", str(reports), "--summary-to", str(missing)
     )
     assert no_folder.returncode == 2
@@ -297,10 +304,12 @@ def test_summary_to_is_checked_before_anything_runs(tmp_path: Path) -> None:
 
 
 def test_run_needs_a_scenario_or_a_suite(tmp_path: Path) -> None:
-    done = _harness("run", "--report-dir", str(tmp_path))
+    done = _harness_here("run", "--report-dir", str(tmp_path))
     assert done.returncode == 2
     assert "name a scenario file" in done.stderr
-    both = _harness("run", str(tmp_path / "x.yaml"), "--suite", "ci", "--report-dir", str(tmp_path))
+    both = _harness_here(
+        "run", str(tmp_path / "x.yaml"), "--suite", "ci", "--report-dir", str(tmp_path)
+    )
     assert both.returncode == 2
     assert "not both" in both.stderr
 
@@ -376,7 +385,7 @@ def test_a_parallel_suite_stopped_by_an_error_lists_the_rest_as_not_run(tmp_path
 
 @pytest.mark.parametrize("value", ["0", "-2", "three", "1.5"])
 def test_a_bad_parallel_count_exits_2_with_one_line(tmp_path: Path, value: str) -> None:
-    done = _harness("run", "--suite", "ci", "--parallel", value, "--report-dir", str(tmp_path))
+    done = _harness_here("run", "--suite", "ci", "--parallel", value, "--report-dir", str(tmp_path))
     assert done.returncode == 2
     assert done.stderr == (
         f"harness: error: --parallel {value}: give how many scenarios run at a time, "
