@@ -212,6 +212,43 @@ def test_inject_for_a_while_removes_it_afterwards(healed: Stack) -> None:
     assert erm["toxics"] == []
 
 
+def test_inject_kill_stops_the_mock_until_heal_starts_it_again(healed: Stack) -> None:
+    done = healed.harness("inject", "erm", "kill")
+    assert done.returncode == 0, done.stderr
+    assert "injected erm: kill" in done.stdout
+    assert "it stays until `harness heal erm`" in done.stdout
+    with pytest.raises(httpx.ConnectError):
+        get(f"{healed.direct_url('erm')}/__admin/health")
+    assert healed.owner.alive()  # a mock a fault killed does not stop the stack
+    status = healed.status()
+    erm = next(s for s in status["services"] if s["name"] == "erm")
+    assert erm["process"] == "not running (killed by a fault)"
+    assert "process: not running (killed by a fault)" in healed.harness("status").stdout
+    done = healed.harness("heal", "erm")
+    assert "healed erm: process: killed by a fault, started again" in done.stdout
+    _, response = get(f"{healed.direct_url('erm')}/__admin/health")
+    assert response.status_code == 200
+    erm = next(s for s in healed.status()["services"] if s["name"] == "erm")
+    assert erm["process"] == "running"
+
+
+def test_inject_kill_for_a_while_starts_the_mock_again_with_its_data(healed: Stack) -> None:
+    before = httpx.get(f"{healed.direct_url('erm')}/__admin/ledger", timeout=10).json()
+    done = healed.harness("inject", "erm", "kill", "--for", "1s")
+    assert done.returncode == 0, done.stderr
+    assert "removed erm: kill" in done.stdout
+    _, response = get(f"{healed.direct_url('erm')}/__admin/ledger")
+    assert response.json() == before  # the same SQLite file under the state directory
+    done = healed.harness("inject", "bpjs", "restart")
+    assert (done.returncode, done.stdout) == (
+        0,
+        "harness: restarted the bpjs mock (its data kept)\n",
+    )
+    _, response = get(f"{healed.proxy_url('bpjs')}/__admin/health")
+    assert response.status_code == 200
+    assert healed.owner.alive()
+
+
 def test_inject_twice_updates_the_toxic(healed: Stack) -> None:
     assert healed.harness("inject", "bpjs", "bandwidth", "rate=100").returncode == 0
     done = healed.harness("inject", "bpjs", "bandwidth", "rate=5")
@@ -229,7 +266,7 @@ def test_inject_twice_updates_the_toxic(healed: Stack) -> None:
         (("bpjs", "latency"), "latency needs latency=..."),
         (("erm", "http_error", "status=418"), "http_error status=418: Input should be 500"),
         (("bpjs", "bandwidth", "rate=0"), "bandwidth rate=0"),
-        (("bpjs", "kill"), "kill is a process fault"),
+        (("bpjs", "restart", "--for", "10s"), "restart is instantaneous"),
         (("bpjs", "down", "--for", "soon"), "--for 'soon'"),
         (("bpjs", "latency", "300"), "expected key=value, got '300'"),
     ],

@@ -19,7 +19,7 @@ from types import TracebackType
 from pydantic import JsonValue
 
 from harness.errors import HarnessError
-from harness.faults import AnyFault, KillFault, RestartFault
+from harness.faults import AnyFault, RestartFault
 from harness.pytest_plugin.stack import SessionStack
 from harness.scenario.types import ServiceName
 from harness.stack.apply import AppliedStackFault
@@ -35,7 +35,7 @@ class ChaosFault:
     """One applied fault. A context manager: `with chaos.fault(...):` removes it at the end."""
 
     def __init__(
-        self, chaos: Chaos, service: ServiceName, fault: AnyFault, applied: AppliedStackFault | None
+        self, chaos: Chaos, service: ServiceName, fault: AnyFault, applied: AppliedStackFault
     ) -> None:
         self._chaos = chaos
         self.service = service
@@ -67,12 +67,9 @@ class ChaosFault:
             return
         self.active = False
         self._chaos._forget(self)
-        running = self._chaos.running
         try:
-            if isinstance(self.fault, KillFault):
-                running.restart(self.service)
-            elif self._applied is not None:
-                running.faults.remove(self._applied)
+            if self._applied is not None:
+                self._chaos.session.running.remove(self._applied)
         except HarnessError as exc:
             raise ChaosError(f"could not remove {self.describe()}: {exc}") from None
 
@@ -80,8 +77,8 @@ class ChaosFault:
 class Chaos:
     """Faults for one test on the session stack; see the module docstring."""
 
-    def __init__(self, running: SessionStack) -> None:
-        self.running = running
+    def __init__(self, session: SessionStack) -> None:
+        self.session = session
         self._applied: list[ChaosFault] = []
 
     def fault(self, service: str, kind: str, /, **attributes: JsonValue) -> ChaosFault:
@@ -93,7 +90,7 @@ class Chaos:
         """
         try:
             target = service_name(service)
-            self.running.stack.ports(target)  # a mock this session did not start
+            self.session.stack.ports(target)  # a mock this session did not start
             fault = build_fault(kind, attributes)
         except HarnessError as exc:
             raise ChaosError(f"chaos.fault({service!r}, {kind!r}): {exc}") from None
@@ -102,14 +99,7 @@ class Chaos:
     def apply(self, service: ServiceName, fault: AnyFault) -> ChaosFault:
         """Apply a catalogue fault value (harness.faults) to `service`."""
         try:
-            if isinstance(fault, KillFault):
-                self.running.kill(service)
-                applied = None
-            elif isinstance(fault, RestartFault):
-                self.running.restart(service)
-                applied = None
-            else:
-                applied = self.running.faults.apply(service, fault)
+            applied = self.session.running.apply(service, fault)
         except HarnessError as exc:
             raise ChaosError(f"could not apply {service}: {fault.describe()}: {exc}") from None
         handle = ChaosFault(self, service, fault, applied)
@@ -126,13 +116,13 @@ class Chaos:
     def heal(self, service: str | None = None) -> list[str]:
         """Remove every fault of `service` (default: all services), including ones applied
         around this fixture; returns what was removed."""
-        targets = self.running.stack.services if service is None else (service_name(service),)
+        targets = self.session.stack.services if service is None else (service_name(service),)
         healed: list[str] = []
         for handle in [h for h in self._applied if h.service in targets]:
             handle.remove()
             healed.append(handle.describe())
         for target in targets:
-            healed += [f"{target}: {what}" for what in self.running.faults.heal(target)]
+            healed += self.session.running.heal(target)
         return healed
 
     def _forget(self, handle: ChaosFault) -> None:
@@ -149,17 +139,17 @@ class Chaos:
             except ChaosError as exc:
                 problems.append(str(exc))
         try:
-            leftovers = self.running.leftovers()
+            leftovers = self.session.running.leftovers()
         except HarnessError as exc:
             leftovers = [f"the stack could not be inspected: {exc}"]
         if not problems and not leftovers:
             return None
         try:
-            self.running.heal_all()
+            self.session.running.heal()
         except HarnessError as exc:
             return _message(problems, leftovers, healed=False) + (
                 f" Healing failed too ({exc}): later tests of this session run against a "
-                f"broken stack; see the logs in {self.running.log_dir}."
+                f"broken stack; see the logs in {self.session.log_dir}."
             )
         return _message(problems, leftovers, healed=True)
 

@@ -17,17 +17,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from harness import paths
-from harness.errors import InfrastructureError, UsageError
+from harness.errors import UsageError
 from harness.net import free_ports
 from harness.process import (
-    ManagedProcess,
     Supervisor,
     owner_state_file,
     reap_abandoned,
-    wait_until,
 )
 from harness.runner.client import (
     BPJS_CONS_ID,
@@ -38,9 +34,8 @@ from harness.runner.client import (
 )
 from harness.runner.signals import interruptible
 from harness.scenario.types import ServiceName
-from harness.stack.apply import StackFaults
-from harness.stack.topology import ServicePorts, Topology, service_name, start_stack
-from harness.toxiproxy.adapter import ToxiproxyClient
+from harness.stack.running import RunningStack, running_stack
+from harness.stack.topology import ServicePorts, Topology, service_name
 from harness.toxiproxy.install import require
 
 if TYPE_CHECKING:
@@ -83,10 +78,13 @@ class Stack:
     `direct_url(service)` reaches the mock itself (its admin API and ledgers), never faulted.
     """
 
-    def __init__(self, topology: Topology, *, toxiproxy_url: str) -> None:
-        self._ports: Mapping[ServiceName, ServicePorts] = {s.service: s for s in topology.services}
-        self.seed = topology.seed
-        self.toxiproxy_url = toxiproxy_url
+    def __init__(self, running: RunningStack) -> None:
+        self._running = running
+        self._ports: Mapping[ServiceName, ServicePorts] = {
+            s.service: s for s in running.topology.services
+        }
+        self.seed = running.topology.seed
+        self.toxiproxy_url = running.toxiproxy.url
 
     def __repr__(self) -> str:
         urls = ", ".join(f"{s}={p.proxy_url}" for s, p in self._ports.items())
@@ -140,22 +138,14 @@ class Stack:
     def ledger(self, service: str, **filters: str) -> dict[str, Any]:
         """What the mock recorded (GET /__admin/ledger): the ERM's visits, the patient app's
         bookings and declarations; `filters` (e.g. nik=..., tanggal=..., kodepoli=...) narrow it."""
-        return self._admin(service, "ledger", filters)
+        self.ports(service)
+        return self._running.admin_json(service, "ledger", **filters)
 
     def stats(self, service: str) -> dict[str, Any]:
         """Requests per "METHOD /route/template" (faulted ones included) and each fault's fired
         count (GET /__admin/stats)."""
-        return self._admin(service, "stats", {})
-
-    def _admin(self, service: str, path: str, params: Mapping[str, str]) -> dict[str, Any]:
-        url = f"{self.direct_url(service)}/__admin/{path}"
-        try:
-            answer = httpx.get(url, params=dict(params), timeout=10, trust_env=False)
-            answer.raise_for_status()
-            body: dict[str, Any] = answer.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise InfrastructureError(f"could not read {url}: {exc}") from exc
-        return body
+        self.ports(service)
+        return self._running.stats(service)
 
     def env(self) -> dict[str, str]:
         """The environment a client reads its upstreams from (as examples/reference_client)."""
@@ -172,66 +162,12 @@ class Stack:
 
 
 class SessionStack:
-    """The running stack and what owns it: the Supervisor, the toxiproxy client, the faults."""
+    """The session's RunningStack (every fault goes through it), its test-facing view, its logs."""
 
-    def __init__(
-        self,
-        *,
-        supervisor: Supervisor,
-        toxiproxy: ToxiproxyClient,
-        topology: Topology,
-        log_dir: Path,
-    ) -> None:
-        self.supervisor = supervisor
-        self.toxiproxy = toxiproxy
-        self.topology = topology
+    def __init__(self, running: RunningStack, *, log_dir: Path) -> None:
+        self.running = running
         self.log_dir = log_dir
-        self.stack = Stack(topology, toxiproxy_url=toxiproxy.url)
-        self.faults = StackFaults(
-            toxiproxy, admin_urls={s.service: s.direct_url for s in topology.services}
-        )
-
-    def mock(self, service: ServiceName) -> ManagedProcess:
-        return next(p for p in self.supervisor.processes if p.name == service.value)
-
-    def kill(self, service: ServiceName) -> None:
-        """SIGKILL the mock, and wait until it is gone (its proxy then refuses upstream)."""
-        process = self.mock(service)
-        process.kill()
-        wait_until(lambda: not process.alive(), timeout=10, what=f"the {service} mock to die")
-
-    def restart(self, service: ServiceName) -> None:
-        """Start the mock again on its port (with its data: the SQLite files stay) and wait."""
-        self.supervisor.restart(self.mock(service))
-
-    def dead_mocks(self) -> list[ManagedProcess]:
-        return [
-            p
-            for p in self.supervisor.processes
-            if p.name in {s.value for s in self.stack.services} and not p.alive()
-        ]
-
-    def leftovers(self) -> list[str]:
-        """Every fault still on the stack, and every mock that is not running, described."""
-        dead = self.dead_mocks()
-        found = [f"{p.name}: process: not running (exit code {p.popen.returncode})" for p in dead]
-        for service in self.stack.services:
-            proxy = self.toxiproxy.get_proxy(str(service))
-            found += [f"{service}: network: {t.type} ({t.name})" for t in proxy.toxics]
-            if not proxy.enabled:
-                found.append(f"{service}: network: down (proxy disabled)")
-            if not any(p.name == service.value for p in dead):
-                found += [
-                    f"{service}: app: {f.describe()}" for f in self.faults.admin(service).faults()
-                ]
-        return found
-
-    def heal_all(self) -> None:
-        """Restart dead mocks and remove every network and app fault."""
-        for process in self.dead_mocks():
-            self.supervisor.restart(process)
-        for service in self.stack.services:
-            self.faults.heal(service)
+        self.stack = Stack(running)
 
 
 @contextlib.contextmanager
@@ -249,13 +185,9 @@ def session_stack(
     with (
         _interruptible_if_main_thread(),
         Supervisor(log_dir=log_dir, state_file=owner_state_file(state_dir, STATE_PREFIX)) as sup,
-        start_stack(sup, topology, provision=provision) as toxiproxy,
+        running_stack(sup, topology, provision=provision) as running,
     ):
-        running = SessionStack(
-            supervisor=sup, toxiproxy=toxiproxy, topology=topology, log_dir=log_dir
-        )
-        with running.faults:
-            yield running
+        yield SessionStack(running, log_dir=log_dir)
 
 
 def _interruptible_if_main_thread() -> contextlib.AbstractContextManager[None]:

@@ -26,20 +26,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-import httpx
-
 from harness import paths
 from harness.client import ClientDefinition
 from harness.errors import InfrastructureError, UsageError
 from harness.load.config import LoadConfig
 from harness.load.runner import BUILTIN_LOCUSTFILE, LoadPlan, LoadRun, start_load, worker_argv
 from harness.net import LOOPBACK_HOST, free_ports
-from harness.process import ManagedProcess, Supervisor, owner_state_file, reap_abandoned
+from harness.process import Supervisor, owner_state_file, reap_abandoned
 from harness.report import write_reports
 from harness.results.checks import CheckResult, evaluate, steady_state_after
 from harness.results.journal import Journal, Versions, build_journal, write_journal
 from harness.results.junit import write_junit
-from harness.results.ledger import Ledger, parse_ledger
+from harness.results.ledger import Ledger
 from harness.results.run import LoadGeneration, RunData
 from harness.results.timeline import read_request_log
 from harness.runner.client import RunningClient, start_client, template_values
@@ -50,13 +48,10 @@ from harness.runner.timeline import TimelineExecutor
 from harness.scenario.loader import ScenarioFile, load_scenario
 from harness.scenario.model import Scenario
 from harness.scenario.schedule import Schedule, build_schedule
-from harness.scenario.types import ServiceName
-from harness.stack.apply import StackFaults
-from harness.stack.topology import Topology, start_stack
-from harness.toxiproxy.adapter import ToxiproxyClient
+from harness.stack.running import RunningStack, running_stack
+from harness.stack.topology import Topology
 from harness.toxiproxy.install import Provision, require
 
-LEDGER_SERVICES: Final = (ServiceName.ERM, ServiceName.PATIENT_APP)
 TICK_S: Final = 0.25
 RECORDS_DELAY_S: Final = 10.0  # how long the steady state before waits for late worker records
 LOAD_START_S: Final = 60.0  # locust (and local workers) importing and connecting
@@ -91,10 +86,7 @@ class RunResult:
 
 @dataclass(frozen=True)
 class _Started:
-    toxiproxy: ToxiproxyClient
-    topology: Topology
-    faults: StackFaults
-    mocks: dict[ServiceName, ManagedProcess]
+    stack: RunningStack
     client: RunningClient
 
 
@@ -133,9 +125,7 @@ def run_scenario(options: RunOptions) -> RunResult:
             )
         # The run's clock starts with the users (with workers: once every worker has joined).
         t0 = load.wait_started(timeout=REMOTE_JOIN_S if plan.remote_workers else LOAD_START_S)
-        executor = TimelineExecutor(
-            schedule, faults=started.faults, supervisor=sup, mocks=started.mocks, t0=t0
-        )
+        executor = TimelineExecutor(schedule, stack=started.stack, t0=t0)
         teardown.callback(executor.heal_all)  # whatever happens, no fault outlives the run
         prober = teardown.enter_context(
             LivenessProber(started.client.probe_url, t0=t0, process=started.client.process)
@@ -146,7 +136,7 @@ def run_scenario(options: RunOptions) -> RunResult:
         executor.heal_all()
         progress.say(f"load stopped after {duration:.0f}s; draining for {schedule.drain:g}s")
         _sleep_until(time.monotonic() + schedule.drain)
-        ledger = _read_ledgers(started.topology)
+        ledger = _read_ledger(started.stack)
         prober.stop()
         probes, client_exit = tuple(prober.results), prober.exit
         windows = executor.windows()
@@ -208,13 +198,7 @@ def _start(
     topology = Topology.on_ports(
         ports, scenario.stack.services, seed=scenario.stack.seed, db_dir=run_dir / "db"
     )
-    toxiproxy = start_stack(sup, topology, provision=provision)
-    teardown.callback(toxiproxy.close)
-    teardown.callback(_reset_quietly, toxiproxy)
-    mocks = {ServiceName(p.name): p for p in sup.processes if p.name in set(ServiceName)}
-    faults = teardown.enter_context(
-        StackFaults(toxiproxy, admin_urls={s.service: s.direct_url for s in topology.services})
-    )
+    stack = teardown.enter_context(running_stack(sup, topology, provision=provision))
     values = template_values(
         client,
         port=client.port or ports[-1],
@@ -230,12 +214,7 @@ def _start(
         values=values,
         allowed_hosts=options.allowed_hosts,
     )
-    return _Started(toxiproxy, topology, faults, mocks, running)
-
-
-def _reset_quietly(toxiproxy: ToxiproxyClient) -> None:
-    with contextlib.suppress(Exception):  # the server may already be gone; the Supervisor stops it
-        toxiproxy.clear()
+    return _Started(stack, running)
 
 
 def _load_plan(
@@ -344,20 +323,11 @@ def _sleep_until(deadline: float) -> None:
         time.sleep(min(left, TICK_S))
 
 
-def _read_ledgers(topology: Topology) -> Ledger:
-    ledgers: list[Ledger] = []
-    for ports in topology.services:
-        if ports.service not in LEDGER_SERVICES:
-            continue
-        try:
-            answer = httpx.get(f"{ports.direct_url}/__admin/ledger", timeout=10)
-            answer.raise_for_status()
-            ledgers.append(parse_ledger(answer.json(), service=str(ports.service)))
-        except (httpx.HTTPError, ValueError) as exc:
-            raise InfrastructureError(
-                f"could not read the {ports.service} ledger after the run: {exc}"
-            ) from exc
-    return Ledger.combine(ledgers)
+def _read_ledger(stack: RunningStack) -> Ledger:
+    try:
+        return stack.ledger()
+    except InfrastructureError as exc:
+        raise InfrastructureError(f"could not read the ledgers after the run: {exc}") from None
 
 
 def summary_lines(results: Sequence[CheckResult]) -> Iterator[str]:

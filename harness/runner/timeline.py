@@ -1,9 +1,9 @@
 """Executing a scenario's timeline: each fault applied at its time and removed at its end.
 
 Every application and removal is recorded with its scheduled and actual time (seconds since t0,
-the start of the load), so the journal shows how late each fault came. Network and app faults go
-through `StackFaults` (the one code path shared with the CLI and the pytest plugin); process
-faults (kill -9, restart) act on the mock's process through the run's Supervisor.
+the start of the load), so the journal shows how late each fault came. Every fault, network, app
+or process (kill -9, restart), goes through the run's RunningStack, the one code path shared
+with `harness inject` and the pytest plugin.
 """
 
 from __future__ import annotations
@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from harness.errors import HarnessError
-from harness.faults import KillFault, RestartFault
-from harness.process import ManagedProcess, Supervisor
+from harness.faults import RestartFault
 from harness.results.run import FaultWindow
 from harness.scenario.schedule import Schedule, ScheduledStep
-from harness.scenario.types import ServiceName
-from harness.stack.apply import AppliedStackFault, StackFaults
+from harness.stack.apply import AppliedStackFault
+from harness.stack.running import RunningStack
 
 
 class Action(StrEnum):
@@ -40,7 +39,6 @@ class _StepState:
     scheduled_start: float
     scheduled_end: float | None
     applied: AppliedStackFault | None = None
-    killed: bool = False
     actual_start: float | None = None
     actual_end: float | None = None
     error: str | None = None
@@ -71,14 +69,10 @@ class TimelineExecutor:
         self,
         schedule: Schedule,
         *,
-        faults: StackFaults,
-        supervisor: Supervisor,
-        mocks: dict[ServiceName, ManagedProcess],
+        stack: RunningStack,
         t0: float,
     ) -> None:
-        self.faults = faults
-        self.supervisor = supervisor
-        self.mocks = mocks
+        self.stack = stack
         self.t0 = t0
         offset = schedule.steady_before
         self._steps = [
@@ -116,7 +110,7 @@ class TimelineExecutor:
         return [s.step.describe() for s in self._steps if s.active]
 
     def heal_all(self) -> None:
-        """Remove every fault still applied (and restart killed mocks); record the time."""
+        """Remove every fault still applied (a killed mock is started again); record the time."""
         self._pending.clear()
         for state in self._steps:
             if state.active:
@@ -133,31 +127,21 @@ class TimelineExecutor:
     def _start(self, state: _StepState) -> None:
         fault, service = state.step.fault, state.step.target
         try:
-            if isinstance(fault, RestartFault):
-                self._restart(service)
-                state.actual_start = state.actual_end = self.now()
-                return
-            if isinstance(fault, KillFault):
-                self.mocks[service].kill()
-                state.killed = True
-            else:
-                state.applied = self.faults.apply(service, fault)
+            applied = self.stack.apply(service, fault)
             state.actual_start = self.now()
+            if isinstance(fault, RestartFault):
+                state.actual_end = state.actual_start  # instantaneous: nothing to remove
+            else:
+                state.applied = applied
         except HarnessError as exc:
             state.error = f"could not apply: {exc}"
 
     def _end(self, state: _StepState) -> None:
         try:
-            if state.killed:
-                self._restart(state.step.target)
-                state.killed = False
-            elif state.applied is not None:
-                self.faults.remove(state.applied)
+            if state.applied is not None:
+                self.stack.remove(state.applied)
                 state.applied = None
             state.actual_end = self.now()
         except HarnessError as exc:
             state.error = f"could not remove: {exc}"
             state.actual_end = self.now()
-
-    def _restart(self, service: ServiceName) -> None:
-        self.mocks[service] = self.supervisor.restart(self.mocks[service])

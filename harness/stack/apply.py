@@ -1,8 +1,9 @@
 """Applying catalogue faults (harness.faults) to a running stack, and taking them away again.
 
 Network faults go to the service's proxy in toxiproxy (through the adapter), app faults to the
-mock's admin API on its direct port. Process faults need the process's owner (the Supervisor of
-`harness up` or of a scenario run) and are not applied here.
+mock's admin API on its direct port. Process faults need the process's owner: RunningStack
+(harness/stack/running.py), the one place every fault goes through, does those and uses this for
+the other two layers.
 
     faults = StackFaults(toxiproxy, admin_urls={ServiceName.BPJS: "http://127.0.0.1:18101"})
     with faults.fault(ServiceName.BPJS, DownFault(kind="down")):
@@ -33,6 +34,7 @@ class AppliedStackFault:
     network: AppliedFault | None = None
     app_fault_id: str | None = None
     replaced: bool = False  # a toxic of the same name was there already and was updated
+    killed: bool = False  # a kill fault: the mock's process is down until this is removed
 
     def describe(self) -> str:
         return f"{self.service}: {self.fault.describe()}"
@@ -71,10 +73,7 @@ class StackFaults:
     ) -> AppliedStackFault:
         """Apply `fault`; with `replace`, a toxic of the same name is updated, not a conflict."""
         if isinstance(fault, ProcessFault):
-            raise UsageError(
-                f"{fault.kind} is a process fault: only the process's owner can do it (use it in "
-                "a scenario with `harness run`)"
-            )
+            raise UsageError(f"{fault.kind} is a process fault: apply it through RunningStack")
         if isinstance(fault, ToxicFault | DownFault):
             network = fault.network_fault()
             try:

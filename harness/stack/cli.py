@@ -4,6 +4,7 @@
     harness status [--json]
     harness inject bpjs down --for 30s          # network fault (toxiproxy)
     harness inject erm http_error status=503    # app fault (the mock's admin API)
+    harness inject erm kill --for 10s           # process fault (kill -9, started again after)
     harness heal [service]
     harness down
 
@@ -28,11 +29,13 @@ from pydantic import BaseModel, ConfigDict
 from harness import paths
 from harness.durations import format_duration, parse_duration
 from harness.errors import ExitCode, ProcessStartError, UsageError
+from harness.faults import RestartFault
 from harness.process import Supervisor, wait_until
 from harness.scenario.types import ServiceName
 from harness.stack import state
-from harness.stack.admin import ActiveAppFault, MockAdmin
-from harness.stack.apply import StackFaults
+from harness.stack.admin import ActiveAppFault
+from harness.stack.control import OwnerMocks, serve_pending
+from harness.stack.running import RunningStack, SupervisedMocks, running_stack
 from harness.stack.topology import (
     DEFAULT_MOCK_PORTS,
     DEFAULT_PROXY_PORTS,
@@ -40,11 +43,12 @@ from harness.stack.topology import (
     ServicePorts,
     Topology,
     service_name,
-    start_stack,
 )
 from harness.stack.words import fault_names, parse_fault
 from harness.toxiproxy.adapter import DEFAULT_API_PORT, ProxyState, ToxiproxyClient
 from harness.toxiproxy.install import install, locate
+
+TICK_S = 0.1  # how often `harness up` checks its processes and serves kill/restart requests
 
 
 def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -81,7 +85,7 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
     inject = subcommands.add_parser(
         "inject",
-        help="apply a network or app fault to a service of the running stack",
+        help="apply a network, app or process fault to a service of the running stack",
         description=f"Faults: {fault_names()}.",
     )
     inject.add_argument("service", help=", ".join(ServiceName))
@@ -163,17 +167,16 @@ def _up(args: argparse.Namespace) -> int:
     with (
         _stop_on_signals(stop),
         Supervisor(log_dir=log_dir, state_file=state_dir / state.PIDS_FILE) as supervisor,
-        start_stack(supervisor, topology, provision=provision) as toxiproxy,
+        running_stack(supervisor, topology, provision=provision) as stack,
     ):
-        info = state.StackInfo.of(topology, toxiproxy_url=toxiproxy.url, log_dir=log_dir)
-        _print_urls(info, toxiproxy.version())
+        info = state.StackInfo.of(topology, toxiproxy_url=stack.toxiproxy.url, log_dir=log_dir)
+        _print_urls(info, stack.toxiproxy.version())
+        assert isinstance(stack.mocks, SupervisedMocks)  # running_stack's own
         try:
             state.write(state_dir, info)  # last: other commands take it as "the stack is ready"
-            _run_until_stopped(supervisor, stop, duration=duration)
+            _run_until_stopped(supervisor, stack.mocks, stop, state_dir, duration=duration)
         finally:
             state.remove(state_dir)
-            if provision.url is not None:  # not ours: leave it as clean as we found it
-                toxiproxy.clear()
     print("harness: stack stopped", flush=True)
     return int(ExitCode.OK)
 
@@ -183,17 +186,29 @@ def _print_urls(info: state.StackInfo, version: str) -> None:
     for s in info.services:
         print(f"  {s.name:<12} {s.proxy_url}   (direct, never faulted: {s.direct_url})")
     print(f"toxiproxy {version} API: {info.toxiproxy_url}; logs in {info.log_dir}")
-    print("faults: `harness inject bpjs down --for 30s`, `harness status`, `harness heal`")
+    print(
+        "faults: `harness inject bpjs down --for 30s`, `harness inject erm kill --for 10s`, "
+        "`harness status`, `harness heal`"
+    )
     print("stop with Ctrl-C or `harness down`", flush=True)
 
 
 def _run_until_stopped(
-    supervisor: Supervisor, stop: threading.Event, *, duration: float | None
+    supervisor: Supervisor,
+    mocks: SupervisedMocks,
+    stop: threading.Event,
+    state_dir: Path,
+    *,
+    duration: float | None,
 ) -> None:
+    """Serve kill/restart requests of `harness inject` and `heal`; stop the stack when a process
+    dies that no fault killed, at `duration`, or on a signal."""
     deadline = None if duration is None else time.monotonic() + duration
-    while not stop.wait(0.5):
+    while not stop.wait(TICK_S):
+        serve_pending(state_dir, mocks)
+        killed = {str(service) for service in mocks.killed}
         for proc in supervisor.processes:
-            if not proc.alive():
+            if proc.name not in killed and not proc.alive():
                 raise ProcessStartError(
                     f"{proc.name} exited with code {proc.popen.returncode} while the stack was "
                     f"up; stopping the stack. Its last output:\n{proc.output_tail()}"
@@ -212,6 +227,7 @@ class ServiceStatus(BaseModel):
     proxy_url: str
     direct_url: str
     app_faults: tuple[ActiveAppFault, ...]
+    process: str = "running"  # or why the mock is not running, e.g. "killed by a fault"
 
 
 class StackStatus(BaseModel):
@@ -227,32 +243,45 @@ class StackStatus(BaseModel):
     services: tuple[ServiceStatus, ...]
 
 
-def stack_status(info: state.StackInfo) -> StackStatus:
-    with ToxiproxyClient(info.toxiproxy_url) as toxiproxy:
-        version, proxies = toxiproxy.version(), toxiproxy.proxies()
-    services = []
-    for s in info.services:
-        with MockAdmin(str(s.name), s.direct_url) as admin:
-            services.append(
-                ServiceStatus(
-                    name=s.name,
-                    proxy_url=s.proxy_url,
-                    direct_url=s.direct_url,
-                    app_faults=admin.faults(),
-                )
-            )
+@contextlib.contextmanager
+def attach(info: state.StackInfo, state_dir: Path) -> Iterator[RunningStack]:
+    """The stack of a running `harness up`, from another process: network and app faults
+    directly, process faults asked of that owner."""
+    mocks = OwnerMocks(state_dir, owner_alive=info.owner_alive)
+    with (
+        ToxiproxyClient(info.toxiproxy_url) as toxiproxy,
+        RunningStack(info.topology(), toxiproxy, mocks) as stack,
+    ):
+        yield stack
+
+
+def stack_status(info: state.StackInfo, stack: RunningStack) -> StackStatus:
+    down = stack.mocks.down()
+    services = [
+        ServiceStatus(
+            name=s.name,
+            proxy_url=s.proxy_url,
+            direct_url=s.direct_url,
+            app_faults=() if s.name in down else stack.app_faults(s.name),
+            process=f"not running ({down[s.name]})" if s.name in down else "running",
+        )
+        for s in info.services
+    ]
     return StackStatus(
         owner_pid=info.owner_pid,
         seed=info.seed,
         toxiproxy_url=info.toxiproxy_url,
-        toxiproxy_version=version,
-        proxies=proxies,
+        toxiproxy_version=stack.toxiproxy.version(),
+        proxies=stack.toxiproxy.proxies(),
         services=tuple(services),
     )
 
 
 def _status(args: argparse.Namespace) -> int:
-    status = stack_status(state.require_running(paths.state_dir()))
+    state_dir = paths.state_dir()
+    info = state.require_running(state_dir)
+    with attach(info, state_dir) as stack:
+        status = stack_status(info, stack)
     if args.json:
         print(status.model_dump_json(indent=2))
         return int(ExitCode.OK)
@@ -274,7 +303,9 @@ def _status(args: argparse.Namespace) -> int:
             print(f"  network: {toxic.type} {attrs} ({toxic.stream}{share})")
         for fault in s.app_faults:
             print(f"  app:     [{fault.id}] {fault.describe()}")
-        if not proxy.toxics and not s.app_faults and proxy.enabled:
+        if s.process != "running":
+            print(f"  process: {s.process}")
+        if not proxy.toxics and not s.app_faults and proxy.enabled and s.process == "running":
             print("  no faults")
     return int(ExitCode.OK)
 
@@ -295,14 +326,16 @@ def _inject(args: argparse.Namespace) -> int:
     service = service_name(args.service)
     fault = parse_fault(args.fault, args.attributes)
     duration = _duration(args.duration)
-    info = state.require_running(paths.state_dir())
+    if isinstance(fault, RestartFault) and duration is not None:
+        raise UsageError("restart is instantaneous (stopped and started at once); drop --for")
+    state_dir = paths.state_dir()
+    info = state.require_running(state_dir)
     info.service(service)
-    admin_urls = {s.name: s.direct_url for s in info.services}
-    with (
-        ToxiproxyClient(info.toxiproxy_url) as toxiproxy,
-        StackFaults(toxiproxy, admin_urls=admin_urls) as faults,
-    ):
-        applied = faults.apply(service, fault, replace=True)
+    with attach(info, state_dir) as stack:
+        applied = stack.apply(service, fault, replace=True)
+        if isinstance(fault, RestartFault):
+            print(f"harness: restarted the {service} mock (its data kept)", flush=True)
+            return int(ExitCode.OK)
         verb = "updated" if applied.replaced else "injected"
         print(f"harness: {verb} {applied.describe()}", flush=True)
         if duration is None:
@@ -312,21 +345,18 @@ def _inject(args: argparse.Namespace) -> int:
         with _stop_on_signals(stop):
             print(f"harness: removing it in {format_duration(duration)} (Ctrl-C: now)", flush=True)
             interrupted = stop.wait(duration)
-            faults.remove(applied)
+            stack.remove(applied)
         print(f"harness: removed {applied.describe()}")
     return int(ExitCode.INTERRUPTED if interrupted else ExitCode.OK)
 
 
 def _heal(args: argparse.Namespace) -> int:
-    info = state.require_running(paths.state_dir())
+    state_dir = paths.state_dir()
+    info = state.require_running(state_dir)
     names = [info.service(args.service).name] if args.service else [s.name for s in info.services]
-    admin_urls = {s.name: s.direct_url for s in info.services}
-    with (
-        ToxiproxyClient(info.toxiproxy_url) as toxiproxy,
-        StackFaults(toxiproxy, admin_urls=admin_urls) as faults,
-    ):
+    with attach(info, state_dir) as stack:
         for name in names:
-            healed = faults.heal(name)
+            healed = [what.partition(": ")[2] for what in stack.heal(name)]
             print(f"harness: healed {name}: {'; '.join(healed) if healed else 'no faults'}")
     return int(ExitCode.OK)
 

@@ -12,13 +12,14 @@ import contextlib
 import os
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
 from harness.errors import InfrastructureError, UsageError
 from harness.process import reap_orphans
 from harness.scenario.types import ServiceName
-from harness.stack.topology import Topology, service_name
+from harness.stack.topology import ServicePorts, Topology, service_name
 
 STACK_FILE = "stack.json"
 PIDS_FILE = "stack.pids.json"
@@ -60,6 +61,19 @@ class StackInfo(BaseModel):
                 for s in topology.services
             ),
             log_dir=str(log_dir),
+        )
+
+    def topology(self) -> Topology:
+        """The topology this stack was started with, read back from its URLs."""
+        return Topology(
+            toxiproxy_port=_port(self.toxiproxy_url),
+            services=tuple(
+                ServicePorts(
+                    service=s.name, mock_port=_port(s.direct_url), proxy_port=_port(s.proxy_url)
+                )
+                for s in self.services
+            ),
+            seed=self.seed,
         )
 
     def service(self, raw: str) -> ServiceEndpoints:
@@ -120,6 +134,13 @@ def reap_leftovers(state_dir: Path) -> list[str]:
     stopped = reap_orphans(state_dir / PIDS_FILE)
     remove(state_dir)
     return stopped
+
+
+def _port(url: str) -> int:
+    port = urlsplit(url).port
+    if port is None:
+        raise InfrastructureError(f"{url} in {STACK_FILE} has no port; run `harness down`")
+    return port
 
 
 def _cmdline(pid: int) -> list[str] | None:

@@ -29,7 +29,7 @@ _MODELS: Mapping[str, type[BaseModel]] = {_kind_of(model): model for model in ge
 _BY_LAYER: Mapping[str, tuple[str, ...]] = {
     "network": (*map(_kind_of, get_args(ToxicFault)), _kind_of(DownFault)),
     "app": tuple(map(_kind_of, get_args(AppFault))),
-    "process (scenarios only)": tuple(map(_kind_of, get_args(ProcessFault))),
+    "process": tuple(map(_kind_of, get_args(ProcessFault))),
 }
 
 
