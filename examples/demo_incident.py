@@ -12,7 +12,9 @@ import sys
 from pathlib import Path
 
 from harness.errors import HarnessError
-from harness.runner.engine import RunOptions, RunResult, run_scenario, summary_lines
+from harness.runner.engine import RunResult, run_scenario, summary_lines
+from harness.runner.options import RunOptions
+from harness.runner.progress import ProgressLine
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "bpjs-outage.yaml"
@@ -27,10 +29,12 @@ def main() -> int:
     try:
         for name, client in CLIENTS.items():
             print(f"\n=== {SCENARIO.name} against the {name} client ===", flush=True)
-            options = RunOptions(
-                scenario_path=SCENARIO, client_path=client, report_dir=ROOT / "reports"
+            results[name] = run_scenario(
+                SCENARIO,
+                client=client,
+                options=RunOptions(report_dir=ROOT / "reports"),
+                on_event=ProgressLine(),
             )
-            results[name] = run_scenario(options)
     except HarnessError as exc:
         print(f"demo: error: {exc}", file=sys.stderr)
         return int(exc.exit_code)

@@ -20,6 +20,7 @@ the user allows its host explicitly at run time (`check_target`, harness.net).
 from __future__ import annotations
 
 import difflib
+import os
 import shlex
 import string
 from collections.abc import Mapping
@@ -220,8 +221,15 @@ class ClientDefinition(_Strict):
         return []
 
 
-def load_client(path: Path, *, allowed_hosts: tuple[str, ...] = ()) -> ClientDefinition:
-    """The client file at `path`, validated; InvalidFileError (exit 2) naming line and field."""
+def load_client(
+    path: str | os.PathLike[str], *, allowed_hosts: tuple[str, ...] = ()
+) -> ClientDefinition:
+    """The client file at `path`, validated; InvalidFileError (exit 2) naming line and field.
+
+    Its relative `cwd`, `command` and `locustfile` start from the file's directory when
+    `harness.run` is given the path, and from the working directory when given this definition.
+    """
+    path = Path(path)
     data, node = read_yaml(path)
     client = validate_data(ClientDefinition, data, node=node, path=path)
     issues = client.target_issues(allowed_hosts=allowed_hosts)

@@ -89,7 +89,17 @@ def worker_argv(plan: LoadPlan, *, master_host: str, master_port: int) -> list[s
     return argv + _common(plan)
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
+class SecondCounts:
+    """The requests that started in one second of the run (seconds since t0), by outcome."""
+
+    second: int
+    served: int
+    degraded: int
+    failed: int
+
+
+@dataclass(frozen=True)
 class Progress:
     """The last complete seconds of the request logs, for the live progress line."""
 
@@ -97,6 +107,7 @@ class Progress:
     error_rate: float = 0.0
     degraded_rate: float = 0.0
     seconds: int = 0
+    last_second: SecondCounts | None = None
 
     def line(self) -> str:
         return (
@@ -270,11 +281,17 @@ class LoadRun:
         degraded = sum(self._tail.per_second[s][1] for s in recent)
         failed = sum(self._tail.per_second[s][2] for s in recent)
         total = served + degraded + failed
+        # The last complete second, with no request in it too (a second nobody was served in).
+        last = seconds[-1] if math.isinf(through) else math.ceil(through) - 1
+        last_served, last_degraded, last_failed = self._tail.per_second.get(last, (0, 0, 0))
         return Progress(
             requests_per_s=total / len(recent),
             error_rate=failed / total if total else 0.0,
             degraded_rate=degraded / total if total else 0.0,
             seconds=len(seconds),
+            last_second=SecondCounts(
+                second=last, served=last_served, degraded=last_degraded, failed=last_failed
+            ),
         )
 
 

@@ -13,7 +13,9 @@ from pathlib import Path
 from harness.errors import HarnessError
 from harness.pytest_plugin.settings import PluginSettings
 from harness.report import REPORT_FILE
-from harness.runner.engine import RunOptions, RunResult, run_scenario, summary_lines
+from harness.runner.engine import RunResult, run_scenario, summary_lines
+from harness.runner.options import RunOptions
+from harness.runner.progress import ProgressLine
 
 
 class ScenarioMarkerError(AssertionError):
@@ -67,13 +69,14 @@ def request_from_marker(
 def run(request: ScenarioRequest, *, settings: PluginSettings) -> RunResult:
     try:
         return run_scenario(
-            RunOptions(
-                scenario_path=request.scenario,
-                client_path=request.client,
+            request.scenario,
+            client=request.client,
+            options=RunOptions(
                 report_dir=settings.report_dir,
                 time_scale=request.time_scale,
                 allowed_hosts=settings.allowed_hosts,
-            )
+            ),
+            on_event=ProgressLine(),
         )
     except HarnessError as exc:
         raise ScenarioMarkerError(

@@ -17,7 +17,9 @@ from harness.report import REPORT_FILE
 from harness.report.files import SUMMARY_FILE
 from harness.report.summary_file import append_summary, check_summary_target, summary_target
 from harness.report.values import load_line
-from harness.runner.engine import RunOptions, run_scenario, summary_lines
+from harness.runner.engine import run_scenario, summary_lines
+from harness.runner.options import RunOptions
+from harness.runner.progress import ProgressLine
 from harness.runner.suite_cli import run_suite_command
 from harness.scenario.cli import positive_float
 
@@ -110,10 +112,19 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("--parallel only applies to --suite; drop it or add --suite DIR_OR_TAG")
     if args.scenario_dir is not None and args.suite is None:
         raise UsageError("--scenario-dir only applies to --suite TAG; drop it or add --suite")
+    options = RunOptions(
+        report_dir=args.report_dir,
+        time_scale=args.time_scale,
+        workers=args.workers,
+        remote_workers=args.remote_workers,
+        master_bind=args.master_bind,
+        master_port=args.master_port,
+        allowed_hosts=tuple(args.allow_host),
+    )
     if args.suite is not None:
         if args.scenario is not None:
             raise UsageError("give a scenario file or --suite, not both")
-        return run_suite_command(args)
+        return run_suite_command(args, options)
     if args.scenario is None:
         raise UsageError(
             "name a scenario file (e.g. harness run scenarios/bpjs-outage.yaml) "
@@ -122,17 +133,7 @@ def _run(args: argparse.Namespace) -> int:
     if not args.scenario.is_file():
         raise UsageError(f"scenario file {args.scenario} does not exist; see `harness list`")
     result = run_scenario(
-        RunOptions(
-            scenario_path=args.scenario,
-            client_path=args.client,
-            report_dir=args.report_dir,
-            time_scale=args.time_scale,
-            workers=args.workers,
-            remote_workers=args.remote_workers,
-            master_bind=args.master_bind,
-            master_port=args.master_port,
-            allowed_hosts=tuple(args.allow_host),
-        )
+        args.scenario, client=args.client, options=options, on_event=ProgressLine()
     )
     journal = result.journal
     out = sys.stdout

@@ -1,6 +1,7 @@
 """Several scenarios, one after the other, with one verdict: `harness run --suite <dir or tag>`.
 
     result = run_suite(SuiteOptions(selector="scenarios/", client_path=Path("naive.yaml")))
+    result = run_suite(SuiteOptions(selector="ci", run=RunOptions(time_scale=600)))
     result.exit_code    # 0 every scenario passed, 1 a check failed in at least one
 
 A selector that is an existing directory means every *.yaml / *.yml under it; otherwise it is a tag,
@@ -23,6 +24,7 @@ early too, and `summary_to` gets summary.md appended (e.g. $GITHUB_STEP_SUMMARY)
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import re
@@ -30,13 +32,12 @@ import secrets
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
 from harness import paths
 from harness.errors import ExitCode, HarnessError, UsageError
-from harness.net import LOOPBACK_HOST
 from harness.process import (
     ManagedProcess,
     ProcessSpec,
@@ -51,7 +52,9 @@ from harness.report.summary_file import append_summary
 from harness.results.journal import Journal, read_journal
 from harness.results.junit import write_suite_junit
 from harness.results.suite import SuiteEntry, SuiteSummary, SuiteVerdict, read_suite
-from harness.runner.engine import RunOptions, run_scenario
+from harness.runner.engine import run_scenario
+from harness.runner.events import Subscriber
+from harness.runner.options import RunOptions
 from harness.runner.signals import interruptible
 from harness.scenario.loader import ScenarioFile, find_scenario_files, load_scenario
 from harness.scenario.schedule import build_schedule
@@ -73,14 +76,11 @@ _TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 @dataclass(frozen=True, kw_only=True)
 class SuiteOptions:
     selector: str
+    """A directory of scenarios, or a tag of the scenario library."""
     client_path: Path | None = None
-    report_dir: Path = Path("reports")
-    time_scale: float | None = None
-    workers: int = 0
-    remote_workers: int = 0
-    master_bind: str = LOOPBACK_HOST
-    master_port: int | None = None
-    allowed_hosts: tuple[str, ...] = ()
+    """The client of every scenario; None: each scenario's own."""
+    run: RunOptions = field(default_factory=RunOptions)
+    """How every run goes, as for a single run; the suite's directory goes in `run.report_dir`."""
     scenario_dir: Path | None = None
     """Where tags are looked up; None: ./scenarios, else the checkout's scenarios/."""
     summary_to: Path | None = None
@@ -166,7 +166,9 @@ def _validate_all(files: list[Path], options: SuiteOptions) -> list[ScenarioFile
         try:
             loaded.append(
                 load_scenario(
-                    path, client_override=options.client_path, allowed_hosts=options.allowed_hosts
+                    path,
+                    client_override=options.client_path,
+                    allowed_hosts=options.run.allowed_hosts,
                 )
             )
         except InvalidFileError as exc:
@@ -188,11 +190,14 @@ def run_suite(
     *,
     on_run: Callable[[SuiteEntry, Path], None] | None = None,
     on_status: Callable[[str], None] | None = None,
+    on_event: Subscriber | None = None,
 ) -> SuiteResult:
     """Run the selected scenarios; exit 2/3 errors stop the suite (and propagate).
 
     `on_run(entry, suite_dir)` is called after each run, for a live verdict line;
-    `on_status(text)` with the scenarios running at the moment (parallel runs only).
+    `on_status(text)` with the scenarios running at the moment (parallel runs only);
+    `on_event(event)` with the events of each run (serial runs only: a parallel suite's runs are
+    processes of their own, whose progress goes to their logs).
     """
     check_parallel(options)
     files = select_scenarios(options.selector, library=scenario_dir(options.scenario_dir))
@@ -200,7 +205,7 @@ def run_suite(
     started_at = dt.datetime.now(dt.UTC)
     label = re.sub(r"[^a-z0-9-]+", "-", Path(options.selector).name.lower()).strip("-") or "dir"
     suite_id = f"{started_at:%Y%m%d-%H%M%S}-suite-{label}-{secrets.token_hex(2)}"
-    suite_dir = options.report_dir / suite_id
+    suite_dir = options.run.report_dir / suite_id
     suite_dir.mkdir(parents=True, exist_ok=True)
     runs = _ParallelRuns(suite_dir, suite_id, options) if options.parallel > 1 else None
     done: dict[int, tuple[SuiteEntry, Journal]] = {}
@@ -214,7 +219,12 @@ def run_suite(
         with interruptible():  # SIGTERM too unwinds the runs (a parallel suite's children)
             if runs is None:
                 for index, item in enumerate(loaded):
-                    result = run_scenario(_run_options(item, options, suite_dir))
+                    result = run_scenario(
+                        item.path,
+                        client=options.client_path,
+                        options=dataclasses.replace(options.run, report_dir=suite_dir),
+                        on_event=on_event,
+                    )
                     finished(
                         index,
                         _entry(item, result.journal, result.journal_path, suite_dir),
@@ -259,7 +269,7 @@ def check_parallel(options: SuiteOptions) -> None:
         )
     if options.parallel == 1:
         return
-    if options.remote_workers:
+    if options.run.remote_workers:
         raise UsageError(
             "--parallel with --remote-workers: one set of remote workers cannot serve several "
             "runs at once; drop --parallel or --remote-workers"
@@ -270,20 +280,6 @@ def check_parallel(options: SuiteOptions) -> None:
             "that toxiproxy server and fault each other's proxies; unset it (each run then starts "
             "its own server; `make toxiproxy` installs one) or drop --parallel"
         )
-
-
-def _run_options(item: ScenarioFile, options: SuiteOptions, suite_dir: Path) -> RunOptions:
-    return RunOptions(
-        scenario_path=item.path,
-        client_path=options.client_path,
-        report_dir=suite_dir,
-        time_scale=options.time_scale,
-        workers=options.workers,
-        remote_workers=options.remote_workers,
-        master_bind=options.master_bind,
-        master_port=options.master_port,
-        allowed_hosts=options.allowed_hosts,
-    )
 
 
 def _entry(item: ScenarioFile, journal: Journal, journal_path: Path, suite_dir: Path) -> SuiteEntry:
@@ -329,7 +325,7 @@ class _ParallelRuns:
         waiting = sorted(
             enumerate(loaded),
             key=lambda pair: (
-                -build_schedule(pair[1].scenario, time_scale=self.options.time_scale).total
+                -build_schedule(pair[1].scenario, time_scale=self.options.run.time_scale).total
             ),
         )
         running: dict[int, tuple[ManagedProcess, float]] = {}
@@ -370,11 +366,11 @@ class _ParallelRuns:
                 time.sleep(POLL_S)
 
     def _argv(self, item: ScenarioFile) -> list[str]:
-        options = self.options
+        options = self.options.run
         argv = [sys.executable, "-m", "harness.cli", "run", str(item.path.resolve())]
         argv += ["--report-dir", str(self.suite_dir.resolve())]
-        if options.client_path is not None:
-            argv += ["--client", str(options.client_path.resolve())]
+        if self.options.client_path is not None:
+            argv += ["--client", str(self.options.client_path.resolve())]
         if options.time_scale is not None:
             argv += ["--time-scale", repr(options.time_scale)]
         if options.workers:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from harness.errors import UsageError
+from harness.runner.options import RunOptions
 from harness.runner.progress import ProgressLine
 from harness.runner.suite import INDEX_FILE, SuiteEntry, SuiteOptions, run_suite
 
@@ -31,7 +32,7 @@ def _line(entry: SuiteEntry, suite_dir: Path) -> str:
     )
 
 
-def run_suite_command(args: argparse.Namespace) -> int:
+def run_suite_command(args: argparse.Namespace, options: RunOptions) -> int:
     """`harness run --suite ...`; exit 2/3 errors propagate as HarnessError to harness.cli."""
     out = sys.stdout
     progress = ProgressLine()
@@ -45,19 +46,14 @@ def run_suite_command(args: argparse.Namespace) -> int:
         SuiteOptions(
             selector=args.suite,
             client_path=args.client,
-            report_dir=args.report_dir,
-            time_scale=args.time_scale,
-            workers=args.workers,
-            remote_workers=args.remote_workers,
-            master_bind=args.master_bind,
-            master_port=args.master_port,
-            allowed_hosts=tuple(args.allow_host),
+            run=options,
             scenario_dir=args.scenario_dir,
             summary_to=args.summary_to,
             parallel=parse_parallel(args.parallel),
         ),
         on_run=report,
         on_status=progress.status,
+        on_event=progress,
     )
     progress.clear()
     summary = result.summary

@@ -51,6 +51,12 @@ class Schedule:
         """Wall seconds of a whole run, start-up excluded."""
         return self.steady_before + self.load_duration + self.steady_after + self.drain
 
+    def since_t0(self, step: ScheduledStep) -> tuple[float, float | None]:
+        """(start, end) of a step in seconds since t0, the start of the load: the timeline
+        starts once the steady state before is over."""
+        offset = self.steady_before
+        return offset + step.start, None if step.end is None else offset + step.end
+
 
 def build_schedule(scenario: Scenario, *, time_scale: float | None = None) -> Schedule:
     """`scenario`'s timeline in wall seconds; `time_scale` overrides the file's own."""
