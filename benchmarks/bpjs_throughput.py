@@ -50,9 +50,13 @@ from _common import (
 
 from harness.process import Supervisor
 from mock_services.common.dataset import generate
+from service_contract import credentials
 
-# The BPJS mock's documented development credentials (README, "Mock services").
-CONS_ID, SECRET, USER_KEY = "1000", "mock-secret", "mock-user-key"
+CONS_ID, SECRET, USER_KEY = (
+    credentials.BPJS_CONS_ID,
+    credentials.BPJS_SECRET,
+    credentials.BPJS_USER_KEY,
+)
 TARGETS = {"peserta": 0.5, "poli": 0.6}
 
 

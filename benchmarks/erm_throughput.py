@@ -53,9 +53,9 @@ from _common import (
 
 from harness.process import Supervisor
 from mock_services.common.dataset import generate
+from service_contract import credentials
 
-# The ERM mock's documented development credentials (README, "Mock services").
-CLIENT_ID, CLIENT_SECRET = "erm-dev-client", "erm-dev-secret"
+CLIENT_ID, CLIENT_SECRET = credentials.ERM_CLIENT_ID, credentials.ERM_CLIENT_SECRET
 NIK_SYSTEM = "https://fhir.kemkes.go.id/id/nik"
 VISITS = "/api/v1/visits"
 TARGET_PATIENT = 0.4

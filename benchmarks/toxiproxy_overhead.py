@@ -41,12 +41,16 @@ from harness.net import LOOPBACK_HOST, free_port
 from harness.process import ProcessSpec, Supervisor, http_ready
 from harness.toxiproxy.install import require
 from harness.toxiproxy.server import start_server
+from service_contract import credentials
 
 TARGET_P50_RATIO = 1.3
 SEED = 1
 HEALTH_PATH = "/__admin/health"
-# The BPJS mock's documented development credentials (mock_services/bpjs/config.py).
-CONS_ID, SECRET, USER_KEY = "1000", "mock-secret", "mock-user-key"
+CONS_ID, SECRET, USER_KEY = (
+    credentials.BPJS_CONS_ID,
+    credentials.BPJS_SECRET,
+    credentials.BPJS_USER_KEY,
+)
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ A fault is a frozen value whose `kind` says what it is; its other fields are its
     LatencyToxic(kind="latency", latency=300, jitter=50).network_fault()   # -> toxiproxy Toxic
     MaintenanceFault(kind="maintenance", route="/vclaim-rest/Peserta/*").admin_request()
 
-The harness never imports mock_services (it drives the mocks over HTTP), so the app-fault params
-below mirror mock_services.common.faults.PARAMS_BY_KIND; tests/test_fault_catalogue.py keeps the
-two in sync. Toxic attributes mirror harness.toxiproxy.faults.TOXIC_ATTRIBUTES (same test file),
-and `network_fault()` builds the toxiproxy layer's own value, which validates once more.
+Kinds and params come from service_contract.faults, the one definition the mocks use too: an app
+fault is its params model plus where it hits (`admin_request()` is the body the mock validates),
+and a toxic's attributes are fields made from their specs there. `network_fault()` builds the
+toxiproxy layer's own value, which validates once more.
 """
 
 from __future__ import annotations
@@ -23,13 +23,30 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Annotated, ClassVar, Final, Literal, get_args
+from typing import Annotated, Any, ClassVar, Final, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from harness.toxiproxy.faults import Down, NetworkFault, Stream, Toxic
-
-ADMIN_PREFIX: Final = "/__admin"
+from service_contract.admin import AppFaultRequest, check_faultable
+from service_contract.faults import (
+    PARAMS_BY_KIND,
+    TOXIC_ATTRIBUTES,
+    AppFaultKind,
+    ClockSkewParams,
+    DelayParams,
+    HttpErrorParams,
+    MaintenanceParams,
+    NoParams,
+    Probability,
+    SchemaDriftParams,
+    ServiceErrorParams,
+    StaleDataParams,
+    ToxicType,
+    TruncatedBodyParams,
+    WrongContentTypeParams,
+    toxic_attribute,
+)
 
 
 class FaultLayer(StrEnum):
@@ -38,22 +55,6 @@ class FaultLayer(StrEnum):
     NETWORK = "network"
     APP = "app"
     PROCESS = "process"
-
-
-class AppFaultKind(StrEnum):
-    """Mirror of mock_services.common.faults.FaultKind."""
-
-    HTTP_ERROR = "http_error"
-    MAINTENANCE = "maintenance"
-    SERVICE_ERROR = "service_error"
-    DELAY = "delay"
-    MALFORMED_JSON = "malformed_json"
-    TRUNCATED_BODY = "truncated_body"
-    WRONG_CONTENT_TYPE = "wrong_content_type"
-    SCHEMA_DRIFT = "schema_drift"
-    STALE_DATA = "stale_data"
-    UNDECRYPTABLE = "undecryptable"
-    CLOCK_SKEW = "clock_skew"
 
 
 class ProcessFaultKind(StrEnum):
@@ -71,21 +72,8 @@ class HttpMethod(StrEnum):
     OPTIONS = "OPTIONS"
 
 
-class DriftMode(StrEnum):
-    """Mirror of mock_services.common.faults.DriftMode."""
-
-    RENAME = "rename"
-    MISSING = "missing"
-    NULL = "null"
-    WRONG_TYPE = "wrong_type"
-
-
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNegativeInt = Annotated[int, Field(ge=0)]
 
 
 # --- network faults (toxiproxy) -----------------------------------------------------------------
@@ -104,6 +92,15 @@ class _ToxicFault(_Strict):
         default=1.0, description="share of connections the toxic applies to"
     )
 
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        toxic = ToxicType(get_args(cls.model_fields["kind"].annotation)[0])
+        own = [name for name in cls.model_fields if name not in _ToxicFault.model_fields]
+        specs = [spec.name for spec in TOXIC_ATTRIBUTES[toxic]]
+        if own != specs:  # a toxic's model is its specs, field for field: fail at import
+            raise TypeError(f"{cls.__name__} has fields {own}; {toxic} has attributes {specs}")
+
     def attributes(self) -> dict[str, int]:
         """The toxic's own attributes (without kind, stream and toxicity)."""
         raw = self.model_dump(exclude={"kind", "stream", "toxicity"})
@@ -119,44 +116,49 @@ class _ToxicFault(_Strict):
         return f"{' '.join(words)} ({self.stream}{share})"
 
 
+def _attribute(toxic: ToxicType, name: str) -> Any:
+    """The field of one toxic attribute, made from its spec in service_contract.faults."""
+    spec = toxic_attribute(toxic, name)
+    default: Any = ... if spec.default is None else spec.default
+    return Field(default, ge=spec.minimum, description=spec.description)
+
+
 class LatencyToxic(_ToxicFault):
     kind: Literal["latency"]
-    latency: NonNegativeInt = Field(description="delay added to the data, ms")
-    jitter: NonNegativeInt = Field(default=0, description="+/- random variation, ms")
+    latency: int = _attribute(ToxicType.LATENCY, "latency")
+    jitter: int = _attribute(ToxicType.LATENCY, "jitter")
 
 
 class BandwidthToxic(_ToxicFault):
     kind: Literal["bandwidth"]
-    rate: Annotated[int, Field(ge=1, description="transfer rate limit, KB/s")]
+    rate: int = _attribute(ToxicType.BANDWIDTH, "rate")
 
 
 class SlowCloseToxic(_ToxicFault):
     kind: Literal["slow_close"]
-    delay: NonNegativeInt = Field(description="delay before the connection closes, ms")
+    delay: int = _attribute(ToxicType.SLOW_CLOSE, "delay")
 
 
 class TimeoutToxic(_ToxicFault):
     kind: Literal["timeout"]
-    timeout: NonNegativeInt = Field(
-        default=0, description="drop all data and close after this long, ms; 0 holds it open"
-    )
+    timeout: int = _attribute(ToxicType.TIMEOUT, "timeout")
 
 
 class ResetPeerToxic(_ToxicFault):
     kind: Literal["reset_peer"]
-    timeout: NonNegativeInt = Field(default=0, description="send a TCP RST after this long, ms")
+    timeout: int = _attribute(ToxicType.RESET_PEER, "timeout")
 
 
 class SlicerToxic(_ToxicFault):
     kind: Literal["slicer"]
-    average_size: Annotated[int, Field(ge=1, description="average size of a slice, bytes")]
-    size_variation: NonNegativeInt = Field(default=0, description="+/- variation of a slice, bytes")
-    delay: NonNegativeInt = Field(default=0, description="delay between slices, µs")
+    average_size: int = _attribute(ToxicType.SLICER, "average_size")
+    size_variation: int = _attribute(ToxicType.SLICER, "size_variation")
+    delay: int = _attribute(ToxicType.SLICER, "delay")
 
 
 class LimitDataToxic(_ToxicFault):
     kind: Literal["limit_data"]
-    bytes: NonNegativeInt = Field(description="close the connection after this many bytes")
+    bytes: int = _attribute(ToxicType.LIMIT_DATA, "bytes")
 
 
 class DownFault(_Strict):
@@ -173,122 +175,6 @@ class DownFault(_Strict):
 
 
 # --- app faults (the mocks' admin API) ----------------------------------------------------------
-# Params models: field for field the mocks' own (see the module docstring).
-
-
-class _Params(_Strict):
-    pass
-
-
-class HttpErrorParams(_Params):
-    status: Literal[500, 502, 503, 504] = Field(default=500, description="HTTP status to answer")
-
-
-class MaintenanceParams(_Params):
-    retry_after: Annotated[int, Field(ge=0, le=86_400)] = Field(
-        default=7200, description="Retry-After header, seconds"
-    )
-    message: str = Field(
-        default="Sistem sedang dalam pemeliharaan (maintenance). Silakan coba beberapa saat lagi.",
-        description="text of the HTML maintenance page",
-    )
-
-
-class ServiceErrorParams(_Params):
-    code: str = Field(
-        default="500",
-        description="the service's own error code (BPJS metaData.code, FHIR issue code)",
-    )
-    message: str = Field(
-        default="Terjadi kesalahan pada server", description="the service's error message"
-    )
-    status: Annotated[int, Field(ge=200, le=599)] | None = Field(
-        default=None, description="HTTP status; absent: the service's usual (200 for BPJS)"
-    )
-
-
-class DelayParams(_Params):
-    ms: Annotated[int, Field(ge=0, le=600_000)] = Field(
-        default=1000, description="server-side delay before answering, ms"
-    )
-
-
-class NoParams(_Params):
-    pass
-
-
-class TruncatedBodyParams(_Params):
-    keep: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
-        default=0.5, description="share of the body's bytes sent"
-    )
-    declare_full_length: bool = Field(default=True, description="Content-Length says the full size")
-
-
-class WrongContentTypeParams(_Params):
-    content_type: str = Field(
-        default="text/html; charset=utf-8", description="the Content-Type sent instead"
-    )
-
-
-class SchemaDriftParams(_Params):
-    mode: DriftMode = Field(default=DriftMode.RENAME, description="how the field drifts")
-    field: str = Field(min_length=1, description="the field that drifts")
-    to: str | None = Field(default=None, description="the new name (rename) or value (wrong_type)")
-
-
-class StaleDataParams(_Params):
-    days: Annotated[int, Field(ge=1, le=3650)] = Field(
-        default=1, description="how many days old the data is"
-    )
-
-
-class ClockSkewParams(_Params):
-    seconds: Annotated[
-        int, Field(ge=-86_400, le=86_400, json_schema_extra={"not": {"const": 0}})
-    ] = Field(
-        default=600,
-        description="BPJS only: the server clock reads this many seconds ahead (positive) or "
-        "behind (negative) of real time; correct X-timestamps are rejected when it exceeds the "
-        "mock's --max-skew (300 s by default); not 0",
-    )
-
-    @field_validator("seconds")
-    @classmethod
-    def _non_zero(cls, seconds: int) -> int:
-        if seconds == 0:
-            raise ValueError(
-                "0 is no skew: give the seconds the server clock is ahead (positive) or "
-                "behind (negative)"
-            )
-        return seconds
-
-
-PARAMS_BY_KIND: Final[Mapping[AppFaultKind, type[_Params]]] = MappingProxyType(
-    {
-        AppFaultKind.HTTP_ERROR: HttpErrorParams,
-        AppFaultKind.MAINTENANCE: MaintenanceParams,
-        AppFaultKind.SERVICE_ERROR: ServiceErrorParams,
-        AppFaultKind.DELAY: DelayParams,
-        AppFaultKind.MALFORMED_JSON: NoParams,
-        AppFaultKind.TRUNCATED_BODY: TruncatedBodyParams,
-        AppFaultKind.WRONG_CONTENT_TYPE: WrongContentTypeParams,
-        AppFaultKind.SCHEMA_DRIFT: SchemaDriftParams,
-        AppFaultKind.STALE_DATA: StaleDataParams,
-        AppFaultKind.UNDECRYPTABLE: NoParams,
-        AppFaultKind.CLOCK_SKEW: ClockSkewParams,
-    }
-)
-"""Harness-side mirror of mock_services.common.faults.PARAMS_BY_KIND."""
-
-
-class AppFaultRequest(_Strict):
-    """The body of `POST /__admin/faults` on a mock."""
-
-    kind: AppFaultKind
-    route: str
-    methods: tuple[HttpMethod, ...] | None
-    probability: Probability
-    params: dict[str, JsonValue]
 
 
 class _AppFault(_Strict):
@@ -308,9 +194,7 @@ class _AppFault(_Strict):
     @field_validator("route")
     @classmethod
     def _not_admin(cls, route: str) -> str:
-        if route.startswith(ADMIN_PREFIX):
-            raise ValueError(f"route {route!r} is the admin API, which is never faulted")
-        return route
+        return check_faultable(route)
 
     def params(self) -> dict[str, JsonValue]:
         """The kind-specific params, as the admin API takes them."""

@@ -25,12 +25,13 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from harness.net import free_port
 from harness.process import Supervisor
+from service_contract import credentials
+from service_contract.ledger import BpjsLedger
 from tests.conftest import mock_spec
 
-# The documented development defaults (README "Mock services").
-CONS_ID = "1000"
-SECRET = "mock-secret"
-USER_KEY = "mock-user-key"
+CONS_ID = credentials.BPJS_CONS_ID
+SECRET = credentials.BPJS_SECRET
+USER_KEY = credentials.BPJS_USER_KEY
 VCLAIM = "/vclaim-rest"
 ANTREAN = "/antreanrs"
 FORM = "Application/x-www-form-urlencoded"  # what real VClaim clients send, with a JSON body
@@ -142,7 +143,9 @@ class BpjsClient:
         self.http.delete("/__admin/faults").raise_for_status()
 
     def ledger(self) -> dict[str, Any]:
+        """The stored bookings and SEPs as JSON, checked against the contract's BpjsLedger."""
         data: dict[str, Any] = self.http.get("/__admin/bpjs/ledger").json()
+        BpjsLedger.model_validate(data)
         return data
 
     def close(self) -> None:

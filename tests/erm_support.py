@@ -20,10 +20,11 @@ import httpx
 from fhir.resources.R4B import get_fhir_model_class
 
 from mock_services.common.dataset import Dataset, Patient, generate
+from service_contract import credentials
 from tests.conftest import RunningMock, StartMock
 
-CLIENT_ID = "erm-dev-client"
-CLIENT_SECRET = "erm-dev-secret"
+CLIENT_ID = credentials.ERM_CLIENT_ID
+CLIENT_SECRET = credentials.ERM_CLIENT_SECRET
 NIK_SYSTEM = "https://fhir.kemkes.go.id/id/nik"
 IHS_SYSTEM = "https://fhir.kemkes.go.id/id/ihs-number"
 FHIR = "/fhir-r4/v1"

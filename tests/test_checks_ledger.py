@@ -1,5 +1,5 @@
-"""The ledger parser and the integrity checks against the real ERM mock's GET /__admin/ledger,
-and against the patient-app ledger's own response model."""
+"""The ledger reader and the integrity checks against the real ERM mock's GET /__admin/ledger,
+and against the patient-app ledger's model in the contract."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from harness.results.ledger import Ledger, RecordKind, parse_ledger
 from harness.results.run import RunData
 from harness.results.timeline import Accepted, RequestLog
 from harness.scenario.checks import NoDuplicatesCheck, NothingLostCheck
-from mock_services.patient_app import ledger as app_ledger
-from mock_services.patient_app.store import BookingStatus
+from service_contract import ledger as contract
+from service_contract.ledger import BookingStatus
 from tests.conftest import StartMock
 
 pytestmark = pytest.mark.integration
@@ -96,13 +96,13 @@ def test_erm_ledger_from_the_real_mock(start_mock: StartMock, tmp_path: Path) ->
 
 
 def test_patient_app_ledger_shape_is_understood() -> None:
-    booking_key = app_ledger.BookingKey(nik="3201", tanggalperiksa="2019-03-25", kodepoli="INT")
-    declaration_key = app_ledger.DeclarationKey(
+    booking_key = contract.BookingKey(nik="3201", tanggalperiksa="2019-03-25", kodepoli="INT")
+    declaration_key = contract.DeclarationKey(
         nik="3201", tanggalPerjalanan="2020-12-19", nomorPenerbangan="GA410"
     )
 
-    def booking(code: str, status: BookingStatus, idem: str | None) -> app_ledger.LedgerBooking:
-        return app_ledger.LedgerBooking(
+    def booking(code: str, status: BookingStatus, idem: str | None) -> contract.LedgerBooking:
+        return contract.LedgerBooking(
             kodebooking=code,
             naturalKey=booking_key,
             kodedokter=1,
@@ -114,9 +114,8 @@ def test_patient_app_ledger_shape_is_understood() -> None:
             cancelledAt=None,
         )
 
-    payload = app_ledger.Ledger(
-        service="patient-app",
-        counts=app_ledger.LedgerCounts(
+    payload = contract.PatientAppLedger(
+        counts=contract.PatientAppCounts(
             bookings=3, activeBookings=2, cancelledBookings=1, declarations=1
         ),
         bookings=[
@@ -125,7 +124,7 @@ def test_patient_app_ledger_shape_is_understood() -> None:
             booking("B3", CANCELLED, None),
         ],
         declarations=[
-            app_ledger.LedgerDeclaration(
+            contract.LedgerDeclaration(
                 nomorResi="R1",
                 naturalKey=declaration_key,
                 accountNik="3201",
@@ -134,11 +133,9 @@ def test_patient_app_ledger_shape_is_understood() -> None:
                 createdAt="2020-12-19T06:00:00Z",
             )
         ],
-        duplicates=app_ledger.Duplicates(
+        duplicates=contract.PatientAppDuplicates(
             bookings=[
-                app_ledger.BookingDuplicate(
-                    naturalKey=booking_key, count=2, kodebooking=["B1", "B2"]
-                )
+                contract.BookingDuplicate(naturalKey=booking_key, count=2, kodebooking=["B1", "B2"])
             ],
             declarations=[],
         ),
@@ -153,17 +150,33 @@ def test_patient_app_ledger_shape_is_understood() -> None:
     ]
     groups = ledger.duplicates()
     assert [(g.kind, g.ids) for g in groups] == [(RecordKind.BOOKING, ("B1", "B2"))]
-    # a load script may say "tanggal" and "ga 410"; the ledger says tanggalperiksa and GA410
+    # accepted records are keyed as the ledger keys them (docs/custom-load.md)
     told = [
         Accepted(
             t=1,
             kind=RecordKind.BOOKING,
-            key={"nik": "3201", "tanggal": "2019-03-25", "kodepoli": "INT"},
+            key={"nik": "3201", "tanggalperiksa": "2019-03-25", "kodepoli": "INT"},
         ),
         Accepted(
             t=2,
             kind=RecordKind.SUBMISSION,
-            key={"nik": "3201", "tanggal_perjalanan": "2020-12-19", "nomorPenerbangan": "ga 410"},
+            key={"nik": "3201", "tanggalPerjalanan": "2020-12-19", "nomorPenerbangan": "GA410"},
         ),
     ]
     assert nothing_lost(NothingLostCheck(), run_with(ledger, told)).passed
+
+
+def test_a_payload_that_is_no_mock_ledger_is_refused() -> None:
+    with pytest.raises(ValueError, match="not a mock's ledger"):
+        parse_ledger({"service": "erm", "visits": []})
+    with pytest.raises(ValueError, match="asked for the patient-app ledger, got the erm ledger"):
+        parse_ledger(
+            {
+                "service": "erm",
+                "counts": dict.fromkeys(contract.ErmCounts.model_fields, 0),
+                "visits": [],
+                "encounters": [],
+                "duplicates": {"visits": [], "encounters": []},
+            },
+            service="patient-app",
+        )

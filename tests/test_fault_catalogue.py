@@ -1,8 +1,5 @@
-"""The harness's fault catalogue stays in sync with the mocks and the toxiproxy layer.
-
-The harness never imports mock_services (it drives the mocks over HTTP); these tests import both
-sides to prove that what a scenario validates is exactly what the mocks and toxiproxy accept.
-"""
+"""The harness's fault catalogue covers every fault of the contract, and builds what the mocks and
+the toxiproxy layer take."""
 
 from __future__ import annotations
 
@@ -12,64 +9,33 @@ import pytest
 from pydantic import TypeAdapter
 
 from harness import faults
-from harness.toxiproxy.faults import TOXIC_ATTRIBUTES, Down, Toxic, ToxicType
-from mock_services.common import faults as mock_faults
+from harness.toxiproxy.faults import Down, Toxic
+from service_contract.admin import AppFaultRequest
+from service_contract.faults import AppFaultKind, ToxicType
 
 pytestmark = pytest.mark.unit
 
 
-def _without_titles(schema: Any) -> Any:
-    if isinstance(schema, dict):
-        return {
-            k: _without_titles(v) for k, v in schema.items() if k not in ("title", "description")
-        }
-    if isinstance(schema, list):
-        return [_without_titles(v) for v in schema]
-    return schema
+def _kinds(union: Any) -> set[str]:
+    return {get_args(model.model_fields["kind"].annotation)[0] for model in get_args(union)}
 
 
-def test_app_fault_kinds_match_the_mocks() -> None:
-    assert [k.value for k in faults.AppFaultKind] == [k.value for k in mock_faults.FaultKind]
-    assert [m.value for m in faults.DriftMode] == [m.value for m in mock_faults.DriftMode]
+def test_every_fault_of_the_contract_has_a_scenario_value() -> None:
+    assert _kinds(faults.ToxicFault) == {t.value for t in ToxicType}
+    assert _kinds(faults.AppFault) == {k.value for k in AppFaultKind}
 
 
-@pytest.mark.parametrize("kind", list(mock_faults.FaultKind))
-def test_app_fault_params_match_the_mocks(kind: mock_faults.FaultKind) -> None:
-    ours = faults.PARAMS_BY_KIND[faults.AppFaultKind(kind.value)]
-    theirs = mock_faults.PARAMS_BY_KIND[kind]
-    assert _without_titles(ours.model_json_schema()) == _without_titles(theirs.model_json_schema())
-
-
-@pytest.mark.parametrize("kind", list(faults.AppFaultKind))
-def test_admin_requests_are_accepted_by_the_mocks_fault_spec(kind: faults.AppFaultKind) -> None:
+@pytest.mark.parametrize("kind", list(AppFaultKind))
+def test_admin_requests_are_the_bodies_the_mocks_validate(kind: AppFaultKind) -> None:
     raw: dict[str, Any] = {"kind": kind.value, "route": "/api/*", "probability": 0.5}
-    if kind is faults.AppFaultKind.SCHEMA_DRIFT:
+    if kind is AppFaultKind.SCHEMA_DRIFT:
         raw["field"] = "nama"
     fault = TypeAdapter(faults.Fault).validate_python(raw)
     request = fault.admin_request()  # type: ignore[union-attr]
-    spec = mock_faults.FaultSpec.model_validate(request.model_dump(mode="json"))
-    assert spec.kind.value == kind.value
-    assert spec.probability == 0.5
-
-
-def test_every_toxic_is_in_the_catalogue_with_the_same_attributes() -> None:
-    catalogue = {
-        get_args(model.model_fields["kind"].annotation)[0]: model
-        for model in get_args(faults.ToxicFault)
-    }
-    assert set(catalogue) == {t.value for t in ToxicType}
-    for toxic_type, specs in TOXIC_ATTRIBUTES.items():
-        model = catalogue[toxic_type.value]
-        own = {
-            n: f for n, f in model.model_fields.items() if n not in ("kind", "stream", "toxicity")
-        }
-        assert list(own) == [spec.name for spec in specs], toxic_type
-        for spec in specs:
-            field = own[spec.name]
-            default = None if field.is_required() else field.default
-            assert default == spec.default, (toxic_type, spec.name)
-            minimum = next(m.ge for m in field.metadata if hasattr(m, "ge"))
-            assert minimum == spec.minimum, (toxic_type, spec.name)
+    sent = AppFaultRequest.model_validate_json(request.model_dump_json())
+    assert sent == request
+    assert sent.kind is kind
+    assert sent.probability == 0.5
 
 
 def test_network_faults_build_the_toxiproxy_layers_values() -> None:

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from harness.process import wait_until
+from service_contract.credentials import BPJS_CONS_ID, BPJS_SECRET, ERM_CLIENT_ID
 from tests.conftest import UNRELATED_PLUGINS
 
 pytest_plugins = ("pytester",)
@@ -168,8 +169,8 @@ def test_the_stack_starts_once_per_session_with_urls_credentials_and_dataset(
     assert first["env"]["BPJS_URL"] == first["urls"][0]
     assert first["env"]["ERM_URL"] == first["urls"][1]
     assert first["env"]["PATIENT_APP_URL"] == first["urls"][2]
-    assert (first["cons_id"], first["erm_client"]) == ("1000", "erm-dev-client")
-    assert first["env"]["BPJS_SECRET"] == "mock-secret"
+    assert (first["cons_id"], first["erm_client"]) == (BPJS_CONS_ID, ERM_CLIENT_ID)
+    assert first["env"]["BPJS_SECRET"] == BPJS_SECRET
 
     from mock_services.common.dataset import generate
 

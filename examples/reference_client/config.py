@@ -21,7 +21,8 @@ from pathlib import Path
 
 from examples.bpjs_client import Credentials as BpjsCredentials
 
-# The mocks' development defaults (mock_services/bpjs/config.py, mock_services/erm/auth.py).
+# The mocks' development credentials (service_contract/credentials.py), written out: this client
+# stands alone, as a hospital's own would, and imports nothing of the harness or the mocks.
 DEV_BPJS_CONS_ID = "1000"
 DEV_BPJS_SECRET = "mock-secret"
 DEV_BPJS_USER_KEY = "mock-user-key"

@@ -25,18 +25,18 @@ from harness.process import (
     owner_state_file,
     reap_abandoned,
 )
-from harness.runner.client import (
+from harness.runner.signals import interruptible
+from harness.scenario.types import ServiceName
+from harness.stack.running import RunningStack, running_stack
+from harness.stack.topology import ServicePorts, Topology, service_name
+from harness.toxiproxy.install import require
+from service_contract.credentials import (
     BPJS_CONS_ID,
     BPJS_SECRET,
     BPJS_USER_KEY,
     ERM_CLIENT_ID,
     ERM_CLIENT_SECRET,
 )
-from harness.runner.signals import interruptible
-from harness.scenario.types import ServiceName
-from harness.stack.running import RunningStack, running_stack
-from harness.stack.topology import ServicePorts, Topology, service_name
-from harness.toxiproxy.install import require
 
 if TYPE_CHECKING:
     from mock_services.common.dataset import Dataset

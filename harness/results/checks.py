@@ -40,7 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validat
 from harness.durations import format_duration
 from harness.errors import ExitCode
 from harness.results.histogram import LatencyHistogram
-from harness.results.ledger import LedgerRecord, canonical_key
+from harness.results.ledger import LedgerRecord
 from harness.results.run import RunData, phase_at, seconds_in
 from harness.results.timeline import Accepted, SecondTotals
 from harness.results.vocabulary import Phase
@@ -396,7 +396,7 @@ def _timed(
 
 def is_recorded(accepted: Accepted, records: Sequence[LedgerRecord]) -> bool:
     """Does the ledger hold this accepted record (by idempotency key or natural key)?"""
-    wanted = canonical_key(accepted.key)
+    wanted = accepted.key
     for record in records:
         if record.kind != accepted.kind:
             continue

@@ -1,23 +1,15 @@
-"""What reached the backends: the mocks' `GET /__admin/ledger`, parsed tolerantly.
+"""What reached the backends: the mocks' `GET /__admin/ledger`, read with their own models.
 
-The parser takes the ERM's and the patient-app's ledgers as they are, whatever their spelling:
+Each mock's ledger is a `service_contract.ledger` model, so every record is read by name:
 
-    ERM          {"service": "erm", "visits": [{"id", "natural_key": {"nik", "tanggal",
-                  "kodepoli"}, "idempotency_key", "status", ...}], "encounters": [...],
-                  "duplicates": {"visits": [{"natural_key", "count", "ids"}], ...}}
-    patient-app  {"service": "patient-app", "bookings": [{"kodebooking", "naturalKey": {"nik",
-                  "tanggalperiksa", "kodepoli"}, "idempotencyKey", "status", ...}],
-                  "declarations": [{"nomorResi", "naturalKey": {"nik", "tanggalPerjalanan",
-                  "nomorPenerbangan"}, "idempotencyKey", ...}], "duplicates": {"bookings":
-                  [{"naturalKey", "count", "kodebooking": [...]}], "declarations": [...]}}
+    ERM          visits        -> registrations (id, natural_key, idempotency_key)
+                 encounters    not patient-accepted records: skipped
+    patient-app  bookings      -> bookings (kodebooking, naturalKey, idempotencyKey, status)
+                 declarations  -> submissions (nomorResi, naturalKey, idempotencyKey)
 
-Lists named visits / registrations are registrations, bookings are bookings, declarations /
-submissions are submissions; other lists (encounters) are not patient-accepted records and are
-skipped. Record ids come from id, kodebooking or nomorResi; the natural key from natural_key /
-naturalKey (or, without one, the record's own key fields); the idempotency key from
-idempotency_key / idempotencyKey. Key field names are canonicalised (tanggalperiksa and
-tglKunjungan are `tanggal`, and so on: CANONICAL_FIELDS) so that accepted records written by any
-load script match. A record whose status is cancelled/batal is kept but marked inactive.
+A record's key is its natural key with the ledger's own field names (NATURAL_KEYS): what a load
+script records as accepted must use the same names (`docs/custom-load.md`). A cancelled booking
+is kept but marked inactive.
 """
 
 from __future__ import annotations
@@ -28,7 +20,17 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+
+from service_contract.ledger import (
+    BookingKey,
+    BookingStatus,
+    DeclarationKey,
+    ErmLedger,
+    MockLedger,
+    PatientAppLedger,
+    VisitKey,
+)
 
 
 class RecordKind(StrEnum):
@@ -39,59 +41,14 @@ class RecordKind(StrEnum):
     SUBMISSION = "submission"
 
 
-LIST_KINDS: Final[Mapping[str, RecordKind]] = MappingProxyType(
-    {
-        "visits": RecordKind.REGISTRATION,
-        "registrations": RecordKind.REGISTRATION,
-        "bookings": RecordKind.BOOKING,
-        "declarations": RecordKind.SUBMISSION,
-        "submissions": RecordKind.SUBMISSION,
-    }
-)
-
-CANONICAL_FIELDS: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "nik": "nik",
-        "tanggal": "tanggal",
-        "tanggalperiksa": "tanggal",
-        "tglkunjungan": "tanggal",
-        "date": "tanggal",
-        "kodepoli": "kodepoli",
-        "poli": "kodepoli",
-        "tanggalperjalanan": "tanggalPerjalanan",
-        "nomorpenerbangan": "nomorPenerbangan",
-    }
-)
-"""Field names, lower-cased without underscores, to the canonical natural-key field."""
-
 NATURAL_KEYS: Final[Mapping[RecordKind, tuple[str, ...]]] = MappingProxyType(
     {
-        RecordKind.REGISTRATION: ("nik", "tanggal", "kodepoli"),
-        RecordKind.BOOKING: ("nik", "tanggal", "kodepoli"),
-        RecordKind.SUBMISSION: ("nik", "tanggalPerjalanan", "nomorPenerbangan"),
+        RecordKind.REGISTRATION: tuple(VisitKey.model_fields),
+        RecordKind.BOOKING: tuple(BookingKey.model_fields),
+        RecordKind.SUBMISSION: tuple(DeclarationKey.model_fields),
     }
 )
-
-_ID_FIELDS: Final = ("id", "kodebooking", "nomorResi", "nomor_resi")
-_INACTIVE: Final = frozenset({"cancelled", "canceled", "batal", "dibatalkan"})
-
-
-def canonical_field(name: str) -> str:
-    return CANONICAL_FIELDS.get(name.replace("_", "").lower(), name)
-
-
-def canonical_key(fields: Mapping[str, Any]) -> dict[str, str]:
-    """A natural key with canonical field names and normalised values."""
-    out: dict[str, str] = {}
-    for name, value in fields.items():
-        if value is None or isinstance(value, dict | list):
-            continue
-        field = canonical_field(name)
-        text = str(value).strip()
-        if field == "nomorPenerbangan":
-            text = text.replace(" ", "").upper()  # as the patient-app mock normalises it
-        out[field] = text
-    return out
+"""The natural-key fields of each kind, as the ledgers name them."""
 
 
 class LedgerRecord(BaseModel):
@@ -172,87 +129,109 @@ class Ledger(BaseModel):
         return list(found.values())
 
 
+_MOCK_LEDGER: Final[TypeAdapter[ErmLedger | PatientAppLedger]] = TypeAdapter(MockLedger)
+
+
 def parse_ledger(payload: Any, *, service: str | None = None) -> Ledger:
-    """A Ledger from a mock's `GET /__admin/ledger` JSON (see the module docstring).
+    """A Ledger from a mock's `GET /__admin/ledger` JSON; `service`, if given, must be the one
+    the ledger names.
 
-    Raises ValueError naming what is missing when `payload` is not a ledger at all.
+    Raises ValueError saying what does not fit when `payload` is not a mock's ledger.
     """
-    if not isinstance(payload, dict):
-        raise ValueError(f"a ledger is a JSON object, got {type(payload).__name__}")
-    name = str(service or payload.get("service") or "unknown")
-    records: list[LedgerRecord] = []
-    lists_seen = 0
-    for list_name, kind in LIST_KINDS.items():
-        entries = payload.get(list_name)
-        if not isinstance(entries, list):
-            continue
-        lists_seen += 1
-        records += [_record(entry, kind, name) for entry in entries if isinstance(entry, dict)]
-    if lists_seen == 0:
+    try:
+        ledger = _MOCK_LEDGER.validate_python(payload)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the ledger"
         raise ValueError(
-            f"no record lists in the {name} ledger; expected one of {', '.join(LIST_KINDS)}"
+            f"not a mock's ledger ({exc.error_count()} problems); first: {where}: {first['msg']}"
+        ) from None
+    if service is not None and service != ledger.service:
+        raise ValueError(f"asked for the {service} ledger, got the {ledger.service} ledger")
+    if isinstance(ledger, ErmLedger):
+        return _erm(ledger)
+    return _patient_app(ledger)
+
+
+def _erm(ledger: ErmLedger) -> Ledger:
+    service = ledger.service.value
+    kind = RecordKind.REGISTRATION
+    records = [
+        LedgerRecord(
+            kind=kind,
+            service=service,
+            id=visit.id,
+            key=visit.natural_key.model_dump(),
+            idempotency_key=visit.idempotency_key,
         )
-    return Ledger(records=tuple(records), reported_duplicates=tuple(_duplicates(payload, name)))
+        for visit in ledger.visits
+    ]
+    reported = [
+        DuplicateGroup(
+            kind=kind,
+            service=service,
+            key=group.natural_key.model_dump(),
+            ids=tuple(group.ids),
+            count=group.count,
+        )
+        for group in ledger.duplicates.visits
+    ]
+    return Ledger(records=tuple(records), reported_duplicates=tuple(reported))
 
 
-def _first(entry: Mapping[str, Any], names: Iterable[str]) -> Any:
-    for field in names:
-        if entry.get(field) is not None:
-            return entry[field]
-    return None
-
-
-def _record(entry: Mapping[str, Any], kind: RecordKind, service: str) -> LedgerRecord:
-    natural = _first(entry, ("natural_key", "naturalKey"))
-    key = canonical_key(natural if isinstance(natural, dict) else entry)
-    record_id = _first(entry, _ID_FIELDS)
-    idempotency = _first(entry, ("idempotency_key", "idempotencyKey"))
-    status = str(entry.get("status") or "").lower()
-    return LedgerRecord(
-        kind=kind,
-        service=service,
-        id=None if record_id is None else str(record_id),
-        key=key,
-        idempotency_key=None if idempotency is None else str(idempotency),
-        active=status not in _INACTIVE,
-    )
-
-
-def _duplicates(payload: Mapping[str, Any], service: str) -> list[DuplicateGroup]:
-    raw = payload.get("duplicates")
-    grouped: list[tuple[RecordKind, Any]] = []
-    if isinstance(raw, dict):
-        grouped = [(LIST_KINDS[k], v) for k, v in raw.items() if k in LIST_KINDS]
-    out: list[DuplicateGroup] = []
-    for kind, groups in grouped:
-        if not isinstance(groups, list):
-            continue
-        for group in groups:
-            if not isinstance(group, dict):
-                continue
-            natural = _first(group, ("natural_key", "naturalKey"))
-            ids = _first(group, ("ids", "kodebooking", "nomorResi", "nomor_resi")) or []
-            ids = [str(i) for i in ids] if isinstance(ids, list) else [str(ids)]
-            count = group.get("count")
-            out.append(
-                DuplicateGroup(
-                    kind=kind,
-                    service=service,
-                    key=canonical_key(natural) if isinstance(natural, dict) else {},
-                    ids=tuple(ids),
-                    count=int(count) if isinstance(count, int) else len(ids),
-                )
+def _patient_app(ledger: PatientAppLedger) -> Ledger:
+    service = ledger.service.value
+    bookings = [
+        LedgerRecord(
+            kind=RecordKind.BOOKING,
+            service=service,
+            id=booking.kodebooking,
+            key=booking.naturalKey.model_dump(),
+            idempotency_key=booking.idempotencyKey,
+            active=booking.status is BookingStatus.BOOKED,
+        )
+        for booking in ledger.bookings
+    ]
+    submissions = [
+        LedgerRecord(
+            kind=RecordKind.SUBMISSION,
+            service=service,
+            id=declaration.nomorResi,
+            key=declaration.naturalKey.model_dump(),
+            idempotency_key=declaration.idempotencyKey,
+        )
+        for declaration in ledger.declarations
+    ]
+    reported = [
+        *(
+            DuplicateGroup(
+                kind=RecordKind.BOOKING,
+                service=service,
+                key=group.naturalKey.model_dump(),
+                ids=tuple(group.kodebooking),
+                count=group.count,
             )
-    return out
+            for group in ledger.duplicates.bookings
+        ),
+        *(
+            DuplicateGroup(
+                kind=RecordKind.SUBMISSION,
+                service=service,
+                key=group.naturalKey.model_dump(),
+                ids=tuple(group.nomorResi),
+                count=group.count,
+            )
+            for group in ledger.duplicates.declarations
+        ),
+    ]
+    return Ledger(records=(*bookings, *submissions), reported_duplicates=tuple(reported))
 
 
 __all__ = [
-    "CANONICAL_FIELDS",
     "NATURAL_KEYS",
     "DuplicateGroup",
     "Ledger",
     "LedgerRecord",
     "RecordKind",
-    "canonical_key",
     "parse_ledger",
 ]

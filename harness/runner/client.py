@@ -7,20 +7,12 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
 
 from harness.client import ClientDefinition, TemplateName, render
 from harness.errors import UsageError
 from harness.net import LOOPBACK_HOST, require_loopback
 from harness.process import ManagedProcess, ProcessSpec, Supervisor, http_ready
-
-# The mocks' documented development credentials (README, "Mock services"); the harness starts the
-# mocks with exactly these and hands them to the client through its templates.
-BPJS_CONS_ID: Final = "1000"
-BPJS_SECRET: Final = "mock-secret"
-BPJS_USER_KEY: Final = "mock-user-key"
-ERM_CLIENT_ID: Final = "erm-dev-client"
-ERM_CLIENT_SECRET: Final = "erm-dev-secret"
+from service_contract import credentials
 
 
 @dataclass(frozen=True)
@@ -50,11 +42,12 @@ def template_values(
         TemplateName.PORT: str(port),
         TemplateName.WORK_DIR: str(work_dir),
         TemplateName.SEED: str(seed),
-        TemplateName.BPJS_CONS_ID: BPJS_CONS_ID,
-        TemplateName.BPJS_SECRET: BPJS_SECRET,
-        TemplateName.BPJS_USER_KEY: BPJS_USER_KEY,
-        TemplateName.ERM_CLIENT_ID: ERM_CLIENT_ID,
-        TemplateName.ERM_CLIENT_SECRET: ERM_CLIENT_SECRET,
+        # The mocks run with their development credentials; the client gets the same.
+        TemplateName.BPJS_CONS_ID: credentials.BPJS_CONS_ID,
+        TemplateName.BPJS_SECRET: credentials.BPJS_SECRET,
+        TemplateName.BPJS_USER_KEY: credentials.BPJS_USER_KEY,
+        TemplateName.ERM_CLIENT_ID: credentials.ERM_CLIENT_ID,
+        TemplateName.ERM_CLIENT_SECRET: credentials.ERM_CLIENT_SECRET,
     }
     plain = {name.value: value for name, value in values.items()}
     plain[TemplateName.BASE_URL.value] = render(definition.base_url, plain)

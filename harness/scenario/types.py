@@ -6,7 +6,6 @@ Durations and time points in a scenario's `timeline` and `load` are in incident 
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
@@ -18,20 +17,13 @@ from harness.durations import (
     parse_clock,
     parse_duration,
 )
+from service_contract.services import ServiceName as ServiceName  # the scenario's vocabulary
 
 
 class Strict(BaseModel):
     """Base of every scenario model: immutable, and unknown keys are errors."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class ServiceName(StrEnum):
-    """The mocks a scenario can start and fault."""
-
-    BPJS = "bpjs"
-    ERM = "erm"
-    PATIENT_APP = "patient-app"
 
 
 def _duration(value: Any) -> float:

@@ -18,8 +18,8 @@ import httpx
 from pydantic import BaseModel, ConfigDict, JsonValue
 
 from harness.errors import InfrastructureError, UsageError
-from harness.faults import ADMIN_PREFIX, AppFaultRequest
 from harness.net import require_loopback
+from service_contract.admin import ADMIN_PREFIX, AppFaultRequest
 
 
 class ActiveAppFault(BaseModel):

@@ -3,7 +3,8 @@
 A network fault is either a `Toxic` (one of toxiproxy's built-in toxics with its attributes, the
 stream it acts on and its toxicity) or `Down` (the proxy disabled, so new connections are refused
 and open ones are cut). Both are frozen values: building one validates it, and applying or removing
-it is the adapter's job (harness.toxiproxy.adapter).
+it is the adapter's job (harness.toxiproxy.adapter). The toxics and their attributes are data in
+service_contract.faults (TOXIC_ATTRIBUTES); this module checks values against them.
 
     Toxic(type=ToxicType.LATENCY, attributes={"latency": 300, "jitter": 50})
     Toxic.build("limit_data", {"bytes": 100}, stream="downstream")
@@ -19,18 +20,7 @@ from types import MappingProxyType
 from typing import Final
 
 from harness.toxiproxy.errors import InvalidFaultError
-
-
-class ToxicType(StrEnum):
-    """Toxiproxy's built-in toxics (v2.12.0)."""
-
-    LATENCY = "latency"
-    BANDWIDTH = "bandwidth"
-    SLOW_CLOSE = "slow_close"
-    TIMEOUT = "timeout"
-    RESET_PEER = "reset_peer"
-    SLICER = "slicer"
-    LIMIT_DATA = "limit_data"
+from service_contract.faults import TOXIC_ATTRIBUTES, ToxicType
 
 
 class Stream(StrEnum):
@@ -42,61 +32,6 @@ class Stream(StrEnum):
 
 DOWN: Final = "down"
 
-
-@dataclass(frozen=True, kw_only=True)
-class AttributeSpec:
-    """One attribute of a toxic: its unit, what it means and its default (None: required)."""
-
-    name: str
-    unit: str
-    help: str
-    default: int | None = None
-    minimum: int = 0
-
-    def describe(self) -> str:
-        need = "required" if self.default is None else f"default {self.default}"
-        return f"{self.name} ({self.unit}, {need})"
-
-
-TOXIC_ATTRIBUTES: Final[Mapping[ToxicType, tuple[AttributeSpec, ...]]] = MappingProxyType(
-    {
-        ToxicType.LATENCY: (
-            AttributeSpec(name="latency", unit="ms", help="delay added to the data"),
-            AttributeSpec(name="jitter", unit="ms", help="+/- random variation", default=0),
-        ),
-        ToxicType.BANDWIDTH: (
-            AttributeSpec(name="rate", unit="KB/s", help="transfer rate limit", minimum=1),
-        ),
-        ToxicType.SLOW_CLOSE: (
-            AttributeSpec(name="delay", unit="ms", help="delay before the connection closes"),
-        ),
-        ToxicType.TIMEOUT: (
-            AttributeSpec(
-                name="timeout",
-                unit="ms",
-                help="drop all data, close after this long; 0 holds it open until removed",
-                default=0,
-            ),
-        ),
-        ToxicType.RESET_PEER: (
-            AttributeSpec(
-                name="timeout", unit="ms", help="send a TCP RST after this long", default=0
-            ),
-        ),
-        ToxicType.SLICER: (
-            AttributeSpec(
-                name="average_size", unit="bytes", help="average size of a slice", minimum=1
-            ),
-            AttributeSpec(
-                name="size_variation", unit="bytes", help="+/- variation of a slice", default=0
-            ),
-            AttributeSpec(name="delay", unit="µs", help="delay between slices", default=0),
-        ),
-        ToxicType.LIMIT_DATA: (
-            AttributeSpec(name="bytes", unit="bytes", help="close the connection after this many"),
-        ),
-    }
-)
 
 NETWORK_FAULT_NAMES: Final[tuple[str, ...]] = (*(t.value for t in ToxicType), DOWN)
 """Every network fault name the harness accepts: the toxic types and `down`."""
@@ -297,3 +232,17 @@ def parse_network_fault(name: str, options: Mapping[str, str]) -> NetworkFault:
                 )
             attributes[key] = _whole_number(name, key, raw)
     return Toxic.build(toxic_type, attributes, stream=stream, toxicity=toxicity)
+
+
+__all__ = [
+    "DOWN",
+    "NETWORK_FAULT_NAMES",
+    "TOXIC_ATTRIBUTES",
+    "Down",
+    "NetworkFault",
+    "Stream",
+    "Toxic",
+    "ToxicType",
+    "parse_network_fault",
+    "validate_attributes",
+]

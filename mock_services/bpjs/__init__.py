@@ -30,9 +30,10 @@ from __future__ import annotations
 from mock_services.bpjs.app import build_app
 from mock_services.bpjs.config import add_arguments
 from mock_services.common.service import ServiceDefinition
+from service_contract.services import ServiceName
 
 SERVICE = ServiceDefinition(
-    name="bpjs",
+    name=ServiceName.BPJS,
     summary="BPJS VClaim v2 + Antrean RS mock (signed requests, encrypted responses)",
     default_port=8081,
     add_arguments=add_arguments,

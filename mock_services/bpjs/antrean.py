@@ -28,8 +28,8 @@ from mock_services.bpjs.codec import prepare
 from mock_services.bpjs.context import BpjsContext
 from mock_services.bpjs.envelopes import JSON, Flavor, metadata_only
 from mock_services.bpjs.routing import Endpoint, Operation
-from mock_services.bpjs.store import BookingStatus
 from mock_services.common.app import ServiceError
+from service_contract.ledger import AntreanStatus
 
 REFUSED = "201"
 BAD_INPUT = "400"
@@ -150,7 +150,7 @@ def operations(ctx: BpjsContext) -> list[Operation]:
         )
         if verdict is tasks.Verdict.ALREADY_RECORDED:
             return _ok_message()
-        if booking.status is BookingStatus.CANCELLED:
+        if booking.status is AntreanStatus.CANCELLED:
             raise ServiceError(
                 f"kodebooking {body.kodebooking[:40]} was cancelled: no task may follow",
                 code=REFUSED,
@@ -164,7 +164,7 @@ def operations(ctx: BpjsContext) -> list[Operation]:
         ctx.verify(request)
         body = parse_body(await request.body(), BatalBody)
         booking = ctx.store.booking(body.kodebooking)
-        if booking is None or booking.status is BookingStatus.CANCELLED:
+        if booking is None or booking.status is AntreanStatus.CANCELLED:
             raise ServiceError(
                 f"kodebooking {body.kodebooking[:40]} not found or already cancelled", code=REFUSED
             )

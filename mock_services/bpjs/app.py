@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-from typing import Any
 
 from fastapi import APIRouter
 
@@ -21,6 +20,8 @@ from mock_services.common import dataset as dataset_module
 from mock_services.common import storage
 from mock_services.common.app import create_app
 from mock_services.common.service import CommonOptions
+from service_contract.ledger import BpjsLedger
+from service_contract.services import ServiceName
 
 DESCRIPTION = (
     "BPJS Kesehatan VClaim v2 and Antrean RS mock: signed requests (X-cons-id, X-timestamp, "
@@ -50,7 +51,7 @@ def admin_router(store: BpjsStore) -> APIRouter:
     router = APIRouter(prefix="/bpjs", tags=["admin"])
 
     @router.get("/ledger")
-    async def ledger() -> dict[str, Any]:
+    async def ledger() -> BpjsLedger:
         return store.ledger()
 
     return router
@@ -73,7 +74,7 @@ def build(config: BpjsConfig, *, seed: int, db: str) -> BpjsDispatcher:
     )
     render_error = error_renderer(prefixes)
     app = create_app(
-        name="bpjs",
+        name=ServiceName.BPJS,
         seed=seed,
         render_error=render_error,
         routers=[],  # the BPJS operations are dispatched in front of it, see `routing`

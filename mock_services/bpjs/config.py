@@ -6,12 +6,8 @@ import argparse
 from dataclasses import dataclass
 
 from mock_services.common.serve import ServeError
+from service_contract import credentials
 
-# Development credentials. They are not secret: every test, demo and benchmark uses them unless a
-# flag says otherwise, and they never leave the loopback interface.
-DEFAULT_CONS_ID = "1000"
-DEFAULT_SECRET = "mock-secret"
-DEFAULT_USER_KEY = "mock-user-key"
 DEFAULT_VCLAIM_PREFIX = "/vclaim-rest"
 DEFAULT_ANTREAN_PREFIX = "/antreanrs"
 DEFAULT_MAX_SKEW = 300  # seconds either side of the server clock
@@ -19,9 +15,9 @@ DEFAULT_MAX_SKEW = 300  # seconds either side of the server clock
 
 @dataclass(frozen=True, kw_only=True)
 class BpjsConfig:
-    cons_id: str = DEFAULT_CONS_ID
-    secret: str = DEFAULT_SECRET
-    user_key: str = DEFAULT_USER_KEY
+    cons_id: str = credentials.BPJS_CONS_ID
+    secret: str = credentials.BPJS_SECRET
+    user_key: str = credentials.BPJS_USER_KEY
     vclaim_prefix: str = DEFAULT_VCLAIM_PREFIX
     antrean_prefix: str = DEFAULT_ANTREAN_PREFIX
     max_skew: int = DEFAULT_MAX_SKEW
@@ -35,12 +31,17 @@ def _prefix(value: str) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("BPJS credentials and paths")
-    group.add_argument("--cons-id", default=DEFAULT_CONS_ID, help="X-cons-id (default %(default)s)")
+    # The development credentials (service_contract.credentials) unless a flag says otherwise.
     group.add_argument(
-        "--secret", default=DEFAULT_SECRET, help="signature secret (default %(default)s)"
+        "--cons-id", default=credentials.BPJS_CONS_ID, help="X-cons-id (default %(default)s)"
     )
     group.add_argument(
-        "--user-key", default=DEFAULT_USER_KEY, help="user_key (default %(default)s)"
+        "--secret",
+        default=credentials.BPJS_SECRET,
+        help="signature secret (default %(default)s)",
+    )
+    group.add_argument(
+        "--user-key", default=credentials.BPJS_USER_KEY, help="user_key (default %(default)s)"
     )
     group.add_argument(
         "--vclaim-prefix",

@@ -18,7 +18,8 @@ from enum import StrEnum
 
 from starlette.responses import Response
 
-from mock_services.common.faults import ErrorRenderer, ServiceErrorParams
+from mock_services.common.faults import ErrorRenderer
+from service_contract.faults import ServiceErrorParams
 
 JSON = "application/json"
 _JSON_BYTES = JSON.encode()

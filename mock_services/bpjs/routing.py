@@ -24,12 +24,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_services.common.app import ServiceError
-from mock_services.common.faults import (
-    ErrorRenderer,
-    FaultBoard,
-    FaultMiddleware,
-    ServiceErrorParams,
-)
+from mock_services.common.faults import ErrorRenderer, FaultBoard, FaultMiddleware
+from service_contract.faults import ServiceErrorParams
 
 logger = logging.getLogger("mock_services.bpjs")
 

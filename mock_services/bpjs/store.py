@@ -11,8 +11,9 @@ import json
 import sqlite3
 import time
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
+
+from service_contract.ledger import AntreanStatus, BpjsLedger, LedgerAntrean, LedgerSep
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sep (
@@ -40,17 +41,12 @@ CREATE TABLE IF NOT EXISTS antrean_task (
 """
 
 
-class BookingStatus(StrEnum):
-    ACTIVE = "active"
-    CANCELLED = "cancelled"
-
-
 @dataclass(frozen=True, slots=True)
 class Booking:
     kodebooking: str
     request: str  # canonical JSON of the add body: the idempotency comparison
     pasienbaru: bool
-    status: BookingStatus
+    status: AntreanStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +103,7 @@ class BpjsStore:
             kodebooking=row["kodebooking"],
             request=row["request"],
             pasienbaru=bool(row["pasienbaru"]),
-            status=BookingStatus(row["status"]),
+            status=AntreanStatus(row["status"]),
         )
 
     def add_booking(self, *, kodebooking: str, request: str, pasienbaru: bool) -> Booking:
@@ -115,7 +111,7 @@ class BpjsStore:
         self._conn.execute(
             "INSERT INTO antrean (kodebooking, request, pasienbaru, status) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (kodebooking) DO NOTHING",
-            (kodebooking, request, int(pasienbaru), BookingStatus.ACTIVE.value),
+            (kodebooking, request, int(pasienbaru), AntreanStatus.ACTIVE.value),
         )
         stored = self.booking(kodebooking)
         assert stored is not None  # just inserted or already there
@@ -125,7 +121,7 @@ class BpjsStore:
         cursor = self._conn.execute(
             "UPDATE antrean SET status = ?, keterangan_batal = ? "
             "WHERE kodebooking = ? AND status = ?",
-            (BookingStatus.CANCELLED.value, keterangan, kodebooking, BookingStatus.ACTIVE.value),
+            (AntreanStatus.CANCELLED.value, keterangan, kodebooking, AntreanStatus.ACTIVE.value),
         )
         return cursor.rowcount == 1
 
@@ -142,24 +138,24 @@ class BpjsStore:
             (kodebooking, taskid, waktu, int(time.time() * 1000)),
         )
 
-    def ledger(self) -> dict[str, Any]:
+    def ledger(self) -> BpjsLedger:
         """Everything stored, for the admin API: what the harness checks "nothing lost" against."""
         bookings = [
-            {
-                "kodebooking": row["kodebooking"],
-                "status": row["status"],
-                "request": json.loads(row["request"]),
-                "tasks": [t.taskid for t in self.tasks(row["kodebooking"])],
-            }
+            LedgerAntrean(
+                kodebooking=row["kodebooking"],
+                status=AntreanStatus(row["status"]),
+                request=json.loads(row["request"]),
+                tasks=[t.taskid for t in self.tasks(row["kodebooking"])],
+            )
             for row in self._conn.execute("SELECT * FROM antrean ORDER BY rowid")
         ]
         seps = [
-            {
-                "noSep": row["no_sep"],
-                "noKartu": row["no_kartu"],
-                "tglSep": row["tgl_sep"],
-                "deleted": row["deleted_by"] is not None,
-            }
+            LedgerSep(
+                noSep=row["no_sep"],
+                noKartu=row["no_kartu"],
+                tglSep=row["tgl_sep"],
+                deleted=row["deleted_by"] is not None,
+            )
             for row in self._conn.execute("SELECT * FROM sep ORDER BY serial")
         ]
-        return {"antrean": bookings, "sep": seps}
+        return BpjsLedger(antrean=bookings, sep=seps)

@@ -5,30 +5,36 @@
 request, unknown route or unexpected exception with the service's own error envelope (never a bare
 500 or a traceback).
 
-    app = create_app(name="erm", seed=1, render_error=render_operation_outcome,
+    app = create_app(name=ServiceName.ERM, seed=1, render_error=render_operation_outcome,
                      routers=[fhir_router, visits_router])
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
-from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mock_services.common import dataset as dataset_module
-from mock_services.common.faults import (
+from mock_services.common.faults import ErrorRenderer, FaultBoard, FaultMiddleware
+from service_contract.admin import (
     ADMIN_PREFIX,
-    ErrorRenderer,
-    FaultBoard,
-    FaultMiddleware,
-    FaultSpec,
-    ServiceErrorParams,
+    ActiveAppFault,
+    AdminError,
+    AppFaultRequest,
+    Cleared,
+    FaultList,
+    Health,
+    Removed,
+    Stats,
+    StatsReset,
 )
+from service_contract.faults import ServiceErrorParams
+from service_contract.services import ServiceName
 
 logger = logging.getLogger("mock_services")
 
@@ -57,50 +63,54 @@ def _first_validation_message(exc: RequestValidationError) -> str:
     return f"invalid request: {where or 'body'}: {first.get('msg', 'invalid value')}"
 
 
-def admin_router(board: FaultBoard, *, name: str, seed: int) -> APIRouter:
+def admin_router(board: FaultBoard, *, name: ServiceName, seed: int) -> APIRouter:
     router = APIRouter(prefix=ADMIN_PREFIX, tags=["admin"])
 
     @router.get("/health")
-    async def health() -> dict[str, Any]:
-        return {"service": name, "status": "ok", "seed": seed}
+    async def health() -> Health:
+        return Health(service=name, seed=seed)
 
     @router.get("/faults")
-    async def list_faults() -> dict[str, Any]:
-        return {"faults": [f.to_json() for f in board.active()]}
+    async def list_faults() -> FaultList:
+        return FaultList(faults=[f.listed() for f in board.active()])
 
     @router.post("/faults", status_code=201)
-    async def add_fault(spec: FaultSpec) -> dict[str, Any]:
-        return board.add(spec).to_json()
+    async def add_fault(spec: AppFaultRequest) -> ActiveAppFault:
+        return board.add(spec).listed()
 
     @router.delete("/faults")
-    async def clear_faults() -> dict[str, Any]:
-        return {"cleared": board.clear()}
+    async def clear_faults() -> Cleared:
+        return Cleared(cleared=board.clear())
 
-    @router.delete("/faults/{fault_id}")
+    @router.delete(
+        "/faults/{fault_id}", responses={200: {"model": Removed}, 404: {"model": AdminError}}
+    )
     async def remove_fault(fault_id: str) -> Response:
         if board.remove(fault_id):
-            return Response(content=b'{"removed": true}', media_type="application/json")
-        return Response(
-            content=b'{"error": "no active fault with that id"}',
-            status_code=404,
-            media_type="application/json",
-        )
+            return _json(Removed())
+        return _json(AdminError(error="no active fault with that id"), status=404)
 
     @router.get("/stats")
-    async def stats() -> dict[str, Any]:
-        return board.stats_json()
+    async def stats() -> Stats:
+        return board.stats()
 
     @router.post("/stats/reset")
-    async def reset_stats() -> dict[str, Any]:
+    async def reset_stats() -> StatsReset:
         board.reset_stats()
-        return {"reset": True}
+        return StatsReset()
 
     return router
 
 
+def _json(body: BaseModel, *, status: int = 200) -> Response:
+    return Response(
+        content=body.model_dump_json(), status_code=status, media_type="application/json"
+    )
+
+
 def create_app(
     *,
-    name: str,
+    name: ServiceName,
     seed: int,
     render_error: ErrorRenderer,
     routers: Sequence[APIRouter],
@@ -127,12 +137,7 @@ def create_app(
 
     def envelope(request: Request, message: str, code: str, status: int | None) -> Response:
         if request.url.path.startswith(ADMIN_PREFIX):
-            return Response(
-                # json.dumps, not repr: validation messages quote values ('http_error', ...).
-                content=json.dumps({"error": message}).encode(),
-                status_code=status or 400,
-                media_type="application/json",
-            )
+            return _json(AdminError(error=message), status=status or 400)
         params = ServiceErrorParams(code=code, message=message, status=status)
         return _render(render_error, request.url.path, params)
 

@@ -1,9 +1,11 @@
 """Application-level faults: the failures toxiproxy cannot make because it only sees TCP.
 
-A fault is a value (`FaultSpec`): a kind, a route pattern (fnmatch glob on the request path), an
-optional method list, a per-request probability and kind-specific params. The `FaultBoard` holds the
-active faults and the counters; `FaultMiddleware` (pure ASGI, nothing on the fast path when no fault
-is active) decides per request which faults fire and applies them:
+A fault is a value (`service_contract.admin.AppFaultRequest`, the body of `POST /__admin/faults`):
+a kind, a route pattern (fnmatch glob on the request path), an optional method list, a
+per-request probability and kind-specific params (`service_contract.faults`, the one definition
+the harness shares). The `FaultBoard` holds the active faults and the counters;
+`FaultMiddleware` (pure ASGI, nothing on the fast path when no fault is active) decides per request
+which faults fire and applies them:
 
 - before the app runs: http_error, maintenance, service_error (rendered by the service, so it is
   shaped like that service's own errors) and delay;
@@ -28,172 +30,33 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
-from pydantic_core import PydanticCustomError
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-ADMIN_PREFIX = "/__admin"
-
-
-class FaultKind(StrEnum):
-    HTTP_ERROR = "http_error"
-    MAINTENANCE = "maintenance"
-    SERVICE_ERROR = "service_error"
-    DELAY = "delay"
-    MALFORMED_JSON = "malformed_json"
-    TRUNCATED_BODY = "truncated_body"
-    WRONG_CONTENT_TYPE = "wrong_content_type"
-    SCHEMA_DRIFT = "schema_drift"
-    STALE_DATA = "stale_data"
-    UNDECRYPTABLE = "undecryptable"
-    CLOCK_SKEW = "clock_skew"
-
-
-class DriftMode(StrEnum):
-    RENAME = "rename"
-    MISSING = "missing"
-    NULL = "null"
-    WRONG_TYPE = "wrong_type"
-
-
-class _Params(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class HttpErrorParams(_Params):
-    status: Literal[500, 502, 503, 504] = 500
-
-
-class MaintenanceParams(_Params):
-    retry_after: Annotated[int, Field(ge=0, le=86_400)] = 7200
-    message: str = (
-        "Sistem sedang dalam pemeliharaan (maintenance). Silakan coba beberapa saat lagi."
-    )
-
-
-class ServiceErrorParams(_Params):
-    code: str = "500"
-    message: str = "Terjadi kesalahan pada server"
-    status: Annotated[int, Field(ge=200, le=599)] | None = None  # None: the service's usual status
-
-
-class DelayParams(_Params):
-    ms: Annotated[int, Field(ge=0, le=600_000)] = 1000
-
-
-class NoParams(_Params):
-    pass
-
-
-class TruncatedBodyParams(_Params):
-    keep: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.5
-    # True: headers declare the full length and the connection closes early, as a dying gateway
-    # does. False: a well-formed response whose body is simply cut.
-    declare_full_length: bool = True
-
-
-class WrongContentTypeParams(_Params):
-    content_type: str = "text/html; charset=utf-8"
-
-
-class SchemaDriftParams(_Params):
-    mode: DriftMode = DriftMode.RENAME
-    field: str = Field(min_length=1)
-    to: str | None = None  # new name for rename; default: field + "_v2"
-
-
-class StaleDataParams(_Params):
-    days: Annotated[int, Field(ge=1, le=3650)] = 1
-
-
-class ClockSkewParams(_Params):
-    """The server clock reads `seconds` ahead of (positive) or behind (negative) real time."""
-
-    # "not 0" in the schema too, so the harness's mirror (and editors) reject it before a run.
-    seconds: Annotated[
-        int, Field(ge=-86_400, le=86_400, json_schema_extra={"not": {"const": 0}})
-    ] = 600  # past the mock's default window (--max-skew 300), so the default rejects
-
-    @field_validator("seconds")
-    @classmethod
-    def _non_zero(cls, seconds: int) -> int:
-        if seconds == 0:
-            raise ValueError(
-                "0 is no skew: give the seconds the server clock is ahead (positive) or "
-                "behind (negative)"
-            )
-        return seconds
-
-
-PARAMS_BY_KIND: dict[FaultKind, type[_Params]] = {
-    FaultKind.HTTP_ERROR: HttpErrorParams,
-    FaultKind.MAINTENANCE: MaintenanceParams,
-    FaultKind.SERVICE_ERROR: ServiceErrorParams,
-    FaultKind.DELAY: DelayParams,
-    FaultKind.MALFORMED_JSON: NoParams,
-    FaultKind.TRUNCATED_BODY: TruncatedBodyParams,
-    FaultKind.WRONG_CONTENT_TYPE: WrongContentTypeParams,
-    FaultKind.SCHEMA_DRIFT: SchemaDriftParams,
-    FaultKind.STALE_DATA: StaleDataParams,
-    FaultKind.UNDECRYPTABLE: NoParams,
-    FaultKind.CLOCK_SKEW: ClockSkewParams,
-}
-
-
-class FaultSpec(BaseModel):
-    """What a client posts to `POST /__admin/faults`."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    kind: FaultKind
-    route: str = "*"
-    methods: tuple[str, ...] | None = None
-    probability: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
-    params: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("methods")
-    @classmethod
-    def _upper_methods(cls, methods: tuple[str, ...] | None) -> tuple[str, ...] | None:
-        # Request methods arrive upper-case; a lower-case "get" would otherwise never match.
-        return None if methods is None else tuple(m.upper() for m in methods)
-
-    @model_validator(mode="after")
-    def _check(self) -> FaultSpec:
-        try:
-            PARAMS_BY_KIND[self.kind].model_validate(self.params)
-        except ValidationError as exc:
-            # One line naming the kind and the param, not pydantic's multi-line report.
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"]) or "params"
-            raise PydanticCustomError(
-                "fault_params",
-                "params of {kind}: {where}: {msg}",
-                {"kind": self.kind.value, "where": where, "msg": first["msg"]},
-            ) from None
-        if self.route.startswith(ADMIN_PREFIX):
-            raise ValueError(f"route {self.route!r} is the admin API, which is never faulted")
-        return self
-
-    def typed_params(self) -> _Params:
-        return PARAMS_BY_KIND[self.kind].model_validate(self.params)
+from service_contract.admin import ADMIN_PREFIX, ActiveAppFault, AppFaultRequest, FaultStats, Stats
+from service_contract.faults import (
+    AppFaultKind,
+    ClockSkewParams,
+    DelayParams,
+    DriftMode,
+    FaultParams,
+    HttpErrorParams,
+    MaintenanceParams,
+    SchemaDriftParams,
+    ServiceErrorParams,
+    StaleDataParams,
+    TruncatedBodyParams,
+    WrongContentTypeParams,
+)
 
 
 @dataclass(slots=True)
 class ActiveFault:
     id: str
-    spec: FaultSpec
-    params: _Params
+    spec: AppFaultRequest
+    params: FaultParams
     fired: int = 0
     active: bool = True
 
@@ -202,17 +65,18 @@ class ActiveFault:
             return False
         return fnmatch.fnmatchcase(path, self.spec.route)
 
-    def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, **self.spec.model_dump(mode="json")}
+    def listed(self) -> ActiveAppFault:
+        """As `GET /__admin/faults` lists it."""
+        return ActiveAppFault(id=self.id, **dict(self.spec))
 
-    def stats_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "kind": self.spec.kind.value,
-            "route": self.spec.route,
-            "fired": self.fired,
-            "active": self.active,
-        }
+    def stats(self) -> FaultStats:
+        return FaultStats(
+            id=self.id,
+            kind=self.spec.kind,
+            route=self.spec.route,
+            fired=self.fired,
+            active=self.active,
+        )
 
 
 class FaultBoard:
@@ -230,7 +94,7 @@ class FaultBoard:
     def empty(self) -> bool:
         return not self._faults
 
-    def add(self, spec: FaultSpec) -> ActiveFault:
+    def add(self, spec: AppFaultRequest) -> ActiveFault:
         with self._lock:
             fault = ActiveFault(id=f"f{next(self._ids)}", spec=spec, params=spec.typed_params())
             self._faults.append(fault)
@@ -265,12 +129,9 @@ class FaultBoard:
             for fault in self._faults:
                 fault.fired = 0
 
-    def stats_json(self) -> dict[str, Any]:
+    def stats(self) -> Stats:
         with self._lock:
-            return {
-                "requests": dict(self.requests),
-                "faults": [f.stats_json() for f in self._history],
-            }
+            return Stats(requests=dict(self.requests), faults=[f.stats() for f in self._history])
 
     def choose(self, method: str, path: str) -> list[ActiveFault]:
         """The faults that fire for this request (each by its own probability), counted."""
@@ -352,7 +213,8 @@ def _stale(obj: Any, days: int) -> Any:
 
 def payload_faults_active() -> bool:
     return any(
-        f.spec.kind in (FaultKind.SCHEMA_DRIFT, FaultKind.STALE_DATA) for f in _current_faults.get()
+        f.spec.kind in (AppFaultKind.SCHEMA_DRIFT, AppFaultKind.STALE_DATA)
+        for f in _current_faults.get()
     )
 
 
@@ -367,7 +229,7 @@ def apply_payload_faults(payload: Any) -> Any:
 
 
 def undecryptable_requested() -> bool:
-    return any(f.spec.kind is FaultKind.UNDECRYPTABLE for f in _current_faults.get())
+    return any(f.spec.kind is AppFaultKind.UNDECRYPTABLE for f in _current_faults.get())
 
 
 def clock_skew_seconds() -> int:
@@ -486,9 +348,9 @@ class FaultMiddleware:
                 await _send_simple(send, status, content_type, body)
                 return
             elif fault.spec.kind in (
-                FaultKind.MALFORMED_JSON,
-                FaultKind.TRUNCATED_BODY,
-                FaultKind.WRONG_CONTENT_TYPE,
+                AppFaultKind.MALFORMED_JSON,
+                AppFaultKind.TRUNCATED_BODY,
+                AppFaultKind.WRONG_CONTENT_TYPE,
             ):
                 body_faults.append(fault)
         token = _current_faults.set(tuple(fired))
@@ -521,7 +383,7 @@ class FaultMiddleware:
         declared = len(body)
         for fault in faults:
             params = fault.params
-            if fault.spec.kind is FaultKind.MALFORMED_JSON:
+            if fault.spec.kind is AppFaultKind.MALFORMED_JSON:
                 body = _malform(body)
                 declared = len(body)
             elif isinstance(params, WrongContentTypeParams):
@@ -546,15 +408,10 @@ def _malform(body: bytes) -> bytes:
 
 
 __all__ = [
-    "ADMIN_PREFIX",
     "ActiveFault",
-    "DriftMode",
     "ErrorRenderer",
     "FaultBoard",
-    "FaultKind",
     "FaultMiddleware",
-    "FaultSpec",
-    "ServiceErrorParams",
     "apply_payload_faults",
     "clock_skew_seconds",
     "payload_faults_active",

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from starlette.types import ASGIApp
 
+from service_contract.services import ServiceName
+
 
 @dataclass(frozen=True, kw_only=True)
 class CommonOptions:
@@ -36,7 +38,7 @@ class CommonOptions:
 class ServiceDefinition:
     """One mock: its name, its own command-line flags and how to build its ASGI app."""
 
-    name: str
+    name: ServiceName
     summary: str
     default_port: int
     add_arguments: Callable[[argparse.ArgumentParser], None]

@@ -33,8 +33,6 @@ from mock_services.common.app import create_app
 from mock_services.common.service import CommonOptions, ServiceDefinition
 from mock_services.common.storage import MEMORY
 from mock_services.erm.auth import (
-    DEFAULT_CLIENT_ID,
-    DEFAULT_CLIENT_SECRET,
     DEFAULT_TOKEN_TTL,
     Credentials,
     TokenService,
@@ -48,6 +46,8 @@ from mock_services.erm.patients import fast_routes
 from mock_services.erm.responses import error_response
 from mock_services.erm.store import Store
 from mock_services.erm.visits import visits_router
+from service_contract import credentials
+from service_contract.services import ServiceName
 
 DEFAULT_PORT = 9001
 
@@ -65,13 +65,13 @@ def _positive_seconds(text: str) -> int:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--client-id",
-        default=DEFAULT_CLIENT_ID,
-        help=f"OAuth2 client id accepted by the token endpoint (default {DEFAULT_CLIENT_ID})",
+        default=credentials.ERM_CLIENT_ID,
+        help="OAuth2 client id accepted by the token endpoint (default %(default)s)",
     )
     parser.add_argument(
         "--client-secret",
-        default=DEFAULT_CLIENT_SECRET,
-        help=f"OAuth2 client secret (default {DEFAULT_CLIENT_SECRET}; development only)",
+        default=credentials.ERM_CLIENT_SECRET,
+        help="OAuth2 client secret (default %(default)s; development only)",
     )
     parser.add_argument(
         "--token-ttl",
@@ -96,7 +96,7 @@ def create_erm_app(*, seed: int, db: str, credentials: Credentials) -> FastAPI:
     """The ERM app for `seed`, storing in the SQLite file `db` (or `:memory:`)."""
     store = Store(db)
     app = create_app(
-        name="erm",
+        name=ServiceName.ERM,
         seed=seed,
         render_error=render_operation_outcome,
         routers=[token_router(), fhir_router(), visits_router()],
@@ -117,7 +117,7 @@ def create_erm_app(*, seed: int, db: str, credentials: Credentials) -> FastAPI:
 
 
 SERVICE = ServiceDefinition(
-    name="erm",
+    name=ServiceName.ERM,
     summary="SATUSEHAT-like FHIR R4 ERM with visit registration, queue and ledger",
     default_port=DEFAULT_PORT,
     add_arguments=add_arguments,

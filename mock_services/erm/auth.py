@@ -35,8 +35,6 @@ from fastapi.responses import JSONResponse
 from mock_services.erm.errors import FHIRError, IssueType
 from mock_services.erm.store import Store, TokenRow
 
-DEFAULT_CLIENT_ID = "erm-dev-client"
-DEFAULT_CLIENT_SECRET = "erm-dev-secret"
 DEFAULT_TOKEN_TTL = 3599  # seconds; SATUSEHAT answers expires_in "3599"
 TOKEN_PATH = "/oauth2/v1/accesstoken"
 

@@ -18,7 +18,7 @@ import json
 from enum import StrEnum
 from typing import Any
 
-from mock_services.common.faults import ServiceErrorParams
+from service_contract.faults import ServiceErrorParams
 
 FHIR_JSON = "application/fhir+json"
 

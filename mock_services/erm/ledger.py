@@ -17,74 +17,62 @@
   `ok` is true only when every claim is found exactly once and the ledger has no natural-key
   duplicates at all.
 
-Like the rest of `/__admin`, the ledger needs no token and is never faulted.
+Like the rest of `/__admin`, the ledger needs no token and is never faulted. Its bodies are
+`service_contract.ledger`'s (ErmLedger, VerifyRequest, VerifyAnswer).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mock_services.erm.context import erm_context
 from mock_services.erm.store import EncounterRow, VisitRow
+from service_contract.ledger import (
+    EncounterDuplicate,
+    ErmCounts,
+    ErmDuplicates,
+    ErmLedger,
+    LedgerEncounter,
+    LedgerVisit,
+    RepeatedClaim,
+    VerifyAnswer,
+    VerifyRequest,
+    VisitClaim,
+    VisitDuplicate,
+    VisitKey,
+    VisitStatus,
+)
 
 
-class VisitClaim(BaseModel):
-    """One registration a patient was told was accepted: a natural key, an idempotency key, or
-    both (then both must match the same visit)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    nik: str | None = None
-    tanggal: str | None = None
-    kodepoli: str | None = None
-    idempotency_key: str | None = None
-
-    @model_validator(mode="after")
-    def _complete(self) -> VisitClaim:
-        natural = (self.nik, self.tanggal, self.kodepoli)
-        if any(natural) and not all(natural):
-            raise ValueError("a natural key needs all of nik, tanggal and kodepoli")
-        if not any(natural) and self.idempotency_key is None:
-            raise ValueError("give nik + tanggal + kodepoli, or idempotency_key, or both")
-        return self
+def _visit_entry(row: VisitRow) -> LedgerVisit:
+    return LedgerVisit(
+        id=row.id,
+        natural_key=VisitKey(nik=row.nik, tanggal=row.tanggal, kodepoli=row.kodepoli),
+        idempotency_key=row.idempotency_key,
+        angkaantrean=row.angkaantrean,
+        nomorantrean=row.response.get("nomorantrean"),
+        status=VisitStatus(row.status),
+        replays=row.replays,
+        created=row.created,
+        called=row.called,
+        finished=row.finished,
+    )
 
 
-class VerifyRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    visits: Annotated[list[VisitClaim], Field(max_length=100_000)]
-
-
-def _visit_entry(row: VisitRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "natural_key": {"nik": row.nik, "tanggal": row.tanggal, "kodepoli": row.kodepoli},
-        "idempotency_key": row.idempotency_key,
-        "angkaantrean": row.angkaantrean,
-        "nomorantrean": row.response.get("nomorantrean"),
-        "status": row.status,
-        "replays": row.replays,
-        "created": row.created,
-        "called": row.called,
-        "finished": row.finished,
-    }
-
-
-def _encounter_entry(row: EncounterRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "natural_key": row.natural_key,
-        "subject": f"Patient/{row.subject}",
-        "date": row.date,
-        "status": row.status,
-        "identifier": row.resource.get("identifier", []),
-        "created": row.created,
-        "updated": row.updated,
-    }
+def _encounter_entry(row: EncounterRow) -> LedgerEncounter:
+    return LedgerEncounter(
+        id=row.id,
+        natural_key=row.natural_key,
+        subject=f"Patient/{row.subject}",
+        date=row.date,
+        status=row.status,
+        identifier=row.resource.get("identifier", []),
+        created=row.created,
+        updated=row.updated,
+    )
 
 
 def _matches(row: VisitRow, claim: VisitClaim) -> bool:
@@ -107,7 +95,7 @@ def ledger_router() -> APIRouter:
         kodepoli: Annotated[str | None, Query(max_length=10)] = None,
         nik: Annotated[str | None, Query(max_length=16)] = None,
         idempotency_key: Annotated[str | None, Query(max_length=255)] = None,
-    ) -> dict[str, Any]:
+    ) -> ErmLedger:
         """Every visit and encounter recorded, and the duplicates by natural key."""
         store = erm_context(request).store
         visits = store.visits(
@@ -116,38 +104,37 @@ def ledger_router() -> APIRouter:
         encounters = store.encounters()
         visit_groups = store.duplicate_visit_groups()
         encounter_groups = store.duplicate_encounter_groups()
-        return {
-            "service": "erm",
-            "counts": {
-                "visits": len(visits),
-                "encounters": len(encounters),
-                "observations": store.observation_count(),
-                "replays": sum(v.replays for v in visits),
-                "duplicate_visit_groups": len(visit_groups),
-                "duplicate_visits": sum(len(ids) - 1 for *_, ids in visit_groups),
-                "duplicate_encounter_groups": len(encounter_groups),
-                "duplicate_encounters": sum(len(ids) - 1 for _, ids in encounter_groups),
-            },
-            "visits": [_visit_entry(v) for v in visits],
-            "encounters": [_encounter_entry(e) for e in encounters],
-            "duplicates": {
-                "visits": [
-                    {
-                        "natural_key": {"nik": n, "tanggal": t, "kodepoli": k},
-                        "count": len(ids),
-                        "ids": ids,
-                    }
+        return ErmLedger(
+            counts=ErmCounts(
+                visits=len(visits),
+                encounters=len(encounters),
+                observations=store.observation_count(),
+                replays=sum(v.replays for v in visits),
+                duplicate_visit_groups=len(visit_groups),
+                duplicate_visits=sum(len(ids) - 1 for *_, ids in visit_groups),
+                duplicate_encounter_groups=len(encounter_groups),
+                duplicate_encounters=sum(len(ids) - 1 for _, ids in encounter_groups),
+            ),
+            visits=[_visit_entry(v) for v in visits],
+            encounters=[_encounter_entry(e) for e in encounters],
+            duplicates=ErmDuplicates(
+                visits=[
+                    VisitDuplicate(
+                        natural_key=VisitKey(nik=n, tanggal=t, kodepoli=k),
+                        count=len(ids),
+                        ids=ids,
+                    )
                     for n, t, k, ids in visit_groups
                 ],
-                "encounters": [
-                    {"natural_key": key, "count": len(ids), "ids": ids}
+                encounters=[
+                    EncounterDuplicate(natural_key=key, count=len(ids), ids=ids)
                     for key, ids in encounter_groups
                 ],
-            },
-        }
+            ),
+        )
 
-    @router.post("/ledger/verify")
-    async def verify(request: Request, claims: VerifyRequest) -> dict[str, Any]:
+    @router.post("/ledger/verify", response_model_exclude_none=True)
+    async def verify(request: Request, claims: VerifyRequest) -> VerifyAnswer:
         """Does every accepted registration exist exactly once?"""
         store = erm_context(request).store
         rows = store.visits()
@@ -157,28 +144,27 @@ def ledger_router() -> APIRouter:
             by_natural[(row.nik, row.tanggal, row.kodepoli)].append(row)
             if row.idempotency_key is not None:
                 by_key[row.idempotency_key].append(row)
-        missing: list[dict[str, Any]] = []
-        more: list[dict[str, Any]] = []
+        missing: list[VisitClaim] = []
+        more: list[RepeatedClaim] = []
         for claim in claims.visits:
             if claim.nik is not None and claim.tanggal and claim.kodepoli:
                 candidates = by_natural.get((claim.nik, claim.tanggal, claim.kodepoli), [])
             else:
                 candidates = by_key.get(claim.idempotency_key or "", [])
             found = [r.id for r in candidates if _matches(r, claim)]
-            described = claim.model_dump(exclude_none=True)
             if not found:
-                missing.append(described)
+                missing.append(claim)
             elif len(found) > 1:
-                more.append({**described, "ids": found})
+                more.append(RepeatedClaim(**dict(claim), ids=found))
         groups = len(store.duplicate_visit_groups())
         exactly_once = len(claims.visits) - len(missing) - len(more)
-        return {
-            "ok": not missing and not more and groups == 0,
-            "checked": len(claims.visits),
-            "exactly_once": exactly_once,
-            "missing": missing,
-            "more_than_once": more,
-            "duplicate_visit_groups": groups,
-        }
+        return VerifyAnswer(
+            ok=not missing and not more and groups == 0,
+            checked=len(claims.visits),
+            exactly_once=exactly_once,
+            missing=missing,
+            more_than_once=more,
+            duplicate_visit_groups=groups,
+        )
 
     return router

@@ -39,7 +39,6 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Callable
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request
@@ -52,15 +51,10 @@ from mock_services.erm.errors import FHIRError, IssueType
 from mock_services.erm.resources import now_iso
 from mock_services.erm.responses import fhir_json
 from mock_services.erm.store import NewVisit, VisitRow
+from service_contract.ledger import VisitStatus
 
 VISITS_PREFIX = "/api/v1/visits"
 REPLAYED_HEADER = "Idempotent-Replayed"
-
-
-class VisitStatus(StrEnum):
-    WAITING = "waiting"
-    CALLED = "called"
-    FINISHED = "finished"
 
 
 def _check_date(value: str) -> str:

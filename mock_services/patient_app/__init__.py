@@ -15,9 +15,10 @@ API for client authors.
 from mock_services.common.service import ServiceDefinition
 from mock_services.patient_app.app import build_app
 from mock_services.patient_app.options import add_arguments
+from service_contract.services import ServiceName
 
 SERVICE = ServiceDefinition(
-    name="patient-app",
+    name=ServiceName.PATIENT_APP,
     summary="patient-app backend mock (login, schedules, booking, lab PDFs, certificates, e-HAC)",
     default_port=9103,
     add_arguments=add_arguments,

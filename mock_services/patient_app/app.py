@@ -24,6 +24,7 @@ from mock_services.patient_app.envelope import render_error
 from mock_services.patient_app.options import PatientAppOptions, dev_secret
 from mock_services.patient_app.store import Store
 from mock_services.patient_app.tokens import TokenSigner
+from service_contract.services import ServiceName
 
 DESCRIPTION = """\
 Patient-app backend mock (a hospital group's app / Mobile JKN flavour).
@@ -46,7 +47,7 @@ def build(common: CommonOptions, options: PatientAppOptions) -> FastAPI:
     )
     current_patient = auth.bearer_dependency(ctx)
     app = create_app(
-        name="patient-app",
+        name=ServiceName.PATIENT_APP,
         seed=common.seed,
         render_error=render_error,
         routers=[

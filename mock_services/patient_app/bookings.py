@@ -28,7 +28,8 @@ from mock_services.patient_app.catalog import require_polyclinic
 from mock_services.patient_app.context import Context
 from mock_services.patient_app.envelope import Envelope, ErrorCode, app_error, ok
 from mock_services.patient_app.queue import epoch_ms, estimated_service, position
-from mock_services.patient_app.store import WIB, BookingRow, BookingStatus, NewBooking, iso_time
+from mock_services.patient_app.store import WIB, BookingRow, NewBooking, iso_time
+from service_contract.ledger import BookingStatus
 
 MAX_DAYS_AHEAD = 90
 KODEBOOKING = Path(min_length=1, max_length=40, description="from POST /api/v1/bookings")

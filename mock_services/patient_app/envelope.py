@@ -21,11 +21,8 @@ from fastapi import Response
 from pydantic import BaseModel
 
 from mock_services.common.app import ServiceError
-from mock_services.common.faults import (
-    ServiceErrorParams,
-    apply_payload_faults,
-    payload_faults_active,
-)
+from mock_services.common.faults import apply_payload_faults, payload_faults_active
+from service_contract.faults import ServiceErrorParams
 
 JSON_TYPE = "application/json"
 REPLAYED_HEADER = "Idempotent-Replayed"

@@ -10,83 +10,31 @@ keys held by more than one record:
   after a cancellation is not a duplicate;
 - declarations: (nik, tanggalPerjalanan, nomorPenerbangan); the store enforces it, so any entry
   here would be a bug in the mock.
+
+The body is `service_contract.ledger.PatientAppLedger`.
 """
 
 from collections import defaultdict
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 
 from mock_services.patient_app.context import Context
-from mock_services.patient_app.store import BookingStatus, iso_time
+from mock_services.patient_app.store import iso_time
+from service_contract.ledger import (
+    BookingDuplicate,
+    BookingKey,
+    BookingStatus,
+    DeclarationDuplicate,
+    DeclarationKey,
+    LedgerBooking,
+    LedgerDeclaration,
+    PatientAppCounts,
+    PatientAppDuplicates,
+    PatientAppLedger,
+)
 
 
-class BookingKey(BaseModel):
-    nik: str
-    tanggalperiksa: str
-    kodepoli: str
-
-
-class DeclarationKey(BaseModel):
-    nik: str
-    tanggalPerjalanan: str
-    nomorPenerbangan: str
-
-
-class LedgerBooking(BaseModel):
-    kodebooking: str
-    naturalKey: BookingKey
-    kodedokter: int
-    angkaantrean: int
-    status: BookingStatus
-    idempotencyKey: str | None
-    replays: int
-    createdAt: str
-    cancelledAt: str | None
-
-
-class LedgerDeclaration(BaseModel):
-    nomorResi: str
-    naturalKey: DeclarationKey
-    accountNik: str
-    idempotencyKey: str | None
-    replays: int
-    createdAt: str
-
-
-class BookingDuplicate(BaseModel):
-    naturalKey: BookingKey
-    count: int
-    kodebooking: list[str]
-
-
-class DeclarationDuplicate(BaseModel):
-    naturalKey: DeclarationKey
-    count: int
-    nomorResi: list[str]
-
-
-class Duplicates(BaseModel):
-    bookings: list[BookingDuplicate]
-    declarations: list[DeclarationDuplicate]
-
-
-class LedgerCounts(BaseModel):
-    bookings: int
-    activeBookings: int
-    cancelledBookings: int
-    declarations: int
-
-
-class Ledger(BaseModel):
-    service: str
-    counts: LedgerCounts
-    bookings: list[LedgerBooking]
-    declarations: list[LedgerDeclaration]
-    duplicates: Duplicates
-
-
-def build_ledger(ctx: Context) -> Ledger:
+def build_ledger(ctx: Context) -> PatientAppLedger:
     bookings = [
         LedgerBooking(
             kodebooking=row.kodebooking,
@@ -130,9 +78,8 @@ def build_ledger(ctx: Context) -> Ledger:
             d.nomorResi
         )
     active = sum(b.status is BookingStatus.BOOKED for b in bookings)
-    return Ledger(
-        service="patient-app",
-        counts=LedgerCounts(
+    return PatientAppLedger(
+        counts=PatientAppCounts(
             bookings=len(bookings),
             activeBookings=active,
             cancelledBookings=len(bookings) - active,
@@ -140,7 +87,7 @@ def build_ledger(ctx: Context) -> Ledger:
         ),
         bookings=bookings,
         declarations=declarations,
-        duplicates=Duplicates(
+        duplicates=PatientAppDuplicates(
             bookings=[
                 BookingDuplicate(
                     naturalKey=BookingKey(nik=k[0], tanggalperiksa=k[1], kodepoli=k[2]),
@@ -169,8 +116,8 @@ def router(ctx: Context) -> APIRouter:
     """Mounted under /__admin by the app factory (never faulted)."""
     api = APIRouter(tags=["admin"])
 
-    @api.get("/ledger", response_model=Ledger)
-    async def ledger() -> Ledger:
+    @api.get("/ledger")
+    async def ledger() -> PatientAppLedger:
         return build_ledger(ctx)
 
     return api

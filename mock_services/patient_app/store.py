@@ -14,10 +14,10 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 
 from mock_services.common.storage import MEMORY, connect
+from service_contract.ledger import BookingStatus
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS bookings (
@@ -77,11 +77,6 @@ WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
 def iso_time(epoch: float) -> str:
     """Epoch seconds as an ISO 8601 time in Western Indonesia Time (UTC+7), to the second."""
     return dt.datetime.fromtimestamp(epoch, WIB).isoformat(timespec="seconds")
-
-
-class BookingStatus(StrEnum):
-    BOOKED = "BOOKED"
-    CANCELLED = "CANCELLED"
 
 
 @dataclass(frozen=True, slots=True)
