@@ -145,7 +145,7 @@ class Stack:
         """Requests per "METHOD /route/template" (faulted ones included) and each fault's fired
         count (GET /__admin/stats)."""
         self.ports(service)
-        return self._running.stats(service)
+        return self._running.stats(service).model_dump(mode="json")
 
     def env(self) -> dict[str, str]:
         """The environment a client reads its upstreams from (as examples/reference_client)."""

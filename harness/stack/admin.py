@@ -1,5 +1,7 @@
 """A client for one mock's fault admin API (`/__admin`): the harness drives mocks only over HTTP.
 
+The bodies are the contract's (service_contract.admin), the same models the mocks validate with.
+
     admin = MockAdmin("bpjs", "http://127.0.0.1:18101")
     added = admin.add_fault(MaintenanceFault(kind="maintenance").admin_request())
     admin.faults()            # the active ones
@@ -12,33 +14,33 @@ working while the proxy is down or slowed.
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, JsonValue
+from pydantic import BaseModel, ValidationError
 
 from harness.errors import InfrastructureError, UsageError
 from harness.net import require_loopback
-from service_contract.admin import ADMIN_PREFIX, AppFaultRequest
+from service_contract.admin import (
+    ADMIN_PREFIX,
+    ActiveAppFault,
+    AdminError,
+    AppFaultRequest,
+    Cleared,
+    FaultList,
+    Health,
+    Stats,
+)
+
+Body = TypeVar("Body", bound=BaseModel)
 
 
-class ActiveAppFault(BaseModel):
-    """An app fault as the mock reports it."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    id: str
-    kind: str
-    route: str = "*"
-    methods: tuple[str, ...] | None = None
-    probability: float = 1.0
-    params: dict[str, JsonValue] = {}
-
-    def describe(self) -> str:
-        params = " ".join(f"{k}={v}" for k, v in self.params.items())
-        where = self.route if self.methods is None else f"{','.join(self.methods)} {self.route}"
-        share = "" if self.probability == 1.0 else f" p={self.probability:g}"
-        return " ".join(part for part in (self.kind, params, f"on {where}{share}") if part)
+def describe_app_fault(fault: ActiveAppFault) -> str:
+    """`http_error status=503 on GET /fhir-r4/* p=0.5`: one line for status, heal and reports."""
+    params = " ".join(f"{k}={v}" for k, v in fault.params.items())
+    where = fault.route if fault.methods is None else f"{','.join(fault.methods)} {fault.route}"
+    share = "" if fault.probability == 1.0 else f" p={fault.probability:g}"
+    return " ".join(part for part in (fault.kind.value, params, f"on {where}{share}") if part)
 
 
 class MockAdmin:
@@ -66,22 +68,23 @@ class MockAdmin:
     def close(self) -> None:
         self._http.close()
 
-    def health(self) -> dict[str, Any]:
-        body: dict[str, Any] = self._call("GET", "/health", what="report its health").json()
-        return body
+    def health(self) -> Health:
+        return self._read(Health, "GET", "/health", what="report its health")
 
     def faults(self) -> tuple[ActiveAppFault, ...]:
-        body = self._call("GET", "/faults", what="list its faults").json()
-        return tuple(ActiveAppFault.model_validate(raw) for raw in body["faults"])
+        return tuple(self._read(FaultList, "GET", "/faults", what="list its faults").faults)
+
+    def stats(self) -> Stats:
+        return self._read(Stats, "GET", "/stats", what="report its stats")
 
     def add_fault(self, request: AppFaultRequest) -> ActiveAppFault:
-        answer = self._call(
+        return self._read(
+            ActiveAppFault,
             "POST",
             "/faults",
             json=request.model_dump(mode="json"),
             what=f"add fault {request.kind}",
         )
-        return ActiveAppFault.model_validate(answer.json())
 
     def remove_fault(self, fault_id: str) -> bool:
         """Remove one fault; False if it was not active (already removed)."""
@@ -92,8 +95,25 @@ class MockAdmin:
         return True
 
     def clear_faults(self) -> int:
-        body = self._call("DELETE", "/faults", what="clear its faults").json()
-        return int(body["cleared"])
+        return self._read(Cleared, "DELETE", "/faults", what="clear its faults").cleared
+
+    def _read(
+        self,
+        model: type[Body],
+        method: str,
+        path: str,
+        *,
+        what: str,
+        json: dict[str, Any] | None = None,
+    ) -> Body:
+        response = self._call(method, path, what=what, json=json)
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise InfrastructureError(
+                f"the {self.service} mock answered {what} outside the contract: "
+                f"{exc.errors()[0]['msg']}"
+            ) from None
 
     def _call(
         self, method: str, path: str, *, what: str, json: dict[str, Any] | None = None
@@ -123,9 +143,6 @@ class _NotActive(Exception):
 
 def _error(response: httpx.Response) -> str:
     try:
-        body = response.json()
-    except ValueError:
+        return AdminError.model_validate_json(response.content).error
+    except ValidationError:
         return response.text.strip()[:200]
-    if isinstance(body, dict) and "error" in body:
-        return str(body["error"])
-    return response.text.strip()[:200]

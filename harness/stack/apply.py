@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from harness.errors import UsageError
 from harness.faults import AnyFault, DownFault, ProcessFault, ToxicFault
 from harness.scenario.types import ServiceName
-from harness.stack.admin import MockAdmin
+from harness.stack.admin import MockAdmin, describe_app_fault
 from harness.toxiproxy.adapter import AppliedFault, ToxiproxyClient
 from harness.toxiproxy.errors import ToxiproxyConflictError
 from harness.toxiproxy.faults import Toxic
@@ -115,5 +115,5 @@ class StackFaults:
         admin = self.admin(service)
         active = admin.faults()
         admin.clear_faults()
-        healed += [f"app: {fault.describe()}" for fault in active]
+        healed += [f"app: {describe_app_fault(fault)}" for fault in active]
         return healed

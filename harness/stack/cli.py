@@ -33,7 +33,7 @@ from harness.faults import RestartFault
 from harness.process import Supervisor, wait_until
 from harness.scenario.types import ServiceName
 from harness.stack import state
-from harness.stack.admin import ActiveAppFault
+from harness.stack.admin import describe_app_fault
 from harness.stack.control import OwnerMocks, serve_pending
 from harness.stack.running import RunningStack, SupervisedMocks, running_stack
 from harness.stack.topology import (
@@ -47,6 +47,7 @@ from harness.stack.topology import (
 from harness.stack.words import fault_names, parse_fault
 from harness.toxiproxy.adapter import DEFAULT_API_PORT, ProxyState, ToxiproxyClient
 from harness.toxiproxy.install import install, locate
+from service_contract.admin import ActiveAppFault
 
 TICK_S = 0.1  # how often `harness up` checks its processes and serves kill/restart requests
 
@@ -302,7 +303,7 @@ def _status(args: argparse.Namespace) -> int:
             share = "" if toxic.toxicity == 1.0 else f", toxicity={toxic.toxicity:g}"
             print(f"  network: {toxic.type} {attrs} ({toxic.stream}{share})")
         for fault in s.app_faults:
-            print(f"  app:     [{fault.id}] {fault.describe()}")
+            print(f"  app:     [{fault.id}] {describe_app_fault(fault)}")
         if s.process != "running":
             print(f"  process: {s.process}")
         if not proxy.toxics and not s.app_faults and proxy.enabled and s.process == "running":

@@ -31,11 +31,12 @@ from harness.faults import AnyFault, KillFault, RestartFault
 from harness.process import ManagedProcess, Supervisor, wait_until
 from harness.results.ledger import Ledger, parse_ledger
 from harness.scenario.types import ServiceName
-from harness.stack.admin import ActiveAppFault
+from harness.stack.admin import describe_app_fault
 from harness.stack.apply import AppliedStackFault, StackFaults
 from harness.stack.topology import ServicePorts, Topology, service_name, start_stack
 from harness.toxiproxy.adapter import ToxiproxyClient
 from harness.toxiproxy.install import Provision
+from service_contract.admin import ActiveAppFault, Stats
 
 LEDGER_SERVICES: Final = (ServiceName.ERM, ServiceName.PATIENT_APP)
 KILL_WAIT_S: Final = 10.0
@@ -195,7 +196,8 @@ class RunningStack:
                 found.append(f"{service}: network: down (proxy disabled)")
             if service not in down:
                 found += [
-                    f"{service}: app: {f.describe()}" for f in self._faults.admin(service).faults()
+                    f"{service}: app: {describe_app_fault(f)}"
+                    for f in self._faults.admin(service).faults()
                 ]
         return found
 
@@ -232,9 +234,9 @@ class RunningStack:
                     raise InfrastructureError(f"the {service} ledger is unreadable: {exc}") from exc
         return Ledger.combine(ledgers)
 
-    def stats(self, service: str) -> dict[str, Any]:
+    def stats(self, service: str) -> Stats:
         """Requests per "METHOD /route/template" and each fault's fired count."""
-        return self.admin_json(service, "stats")
+        return self._faults.admin(self.ports(service).service).stats()
 
 
 @contextlib.contextmanager
