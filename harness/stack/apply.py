@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from harness.errors import UsageError
 from harness.faults import AnyFault, DownFault, ProcessFault, ToxicFault
-from harness.scenario.types import ServiceName
+from harness.scenario.types import ServiceName, Target
 from harness.stack.admin import MockAdmin, describe_app_fault
 from harness.toxiproxy.adapter import AppliedFault, ToxiproxyClient
 from harness.toxiproxy.errors import ToxiproxyConflictError
@@ -29,12 +29,15 @@ from harness.toxiproxy.faults import Toxic
 class AppliedStackFault:
     """A fault applied to one service; `StackFaults.remove` takes exactly it away."""
 
-    service: ServiceName
+    service: Target
     fault: AnyFault
     network: AppliedFault | None = None
     app_fault_id: str | None = None
     replaced: bool = False  # a toxic of the same name was there already and was updated
-    killed: bool = False  # a kill fault: the mock's process is down until this is removed
+    killed: bool = False  # a kill fault: the process is down until this is removed
+    paused: bool = False  # a pause fault: the process is stopped (SIGSTOP) until this is removed
+    back_after_s: float | None = None
+    """A restart: seconds from the stop to the process answering its readiness check again."""
 
     def describe(self) -> str:
         return f"{self.service}: {self.fault.describe()}"
@@ -98,7 +101,7 @@ class StackFaults:
         if applied.network is not None:
             self.toxiproxy.remove(applied.network)
         if applied.app_fault_id is not None:
-            self.admin(applied.service).remove_fault(applied.app_fault_id)
+            self.admin(ServiceName(applied.service)).remove_fault(applied.app_fault_id)
 
     @contextlib.contextmanager
     def fault(self, service: ServiceName, fault: AnyFault) -> Iterator[AppliedStackFault]:

@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -31,8 +32,8 @@ from harness.durations import format_duration, parse_duration
 from harness.errors import ExitCode, ProcessStartError, UsageError
 from harness.faults import RestartFault
 from harness.process import Supervisor, wait_until
-from harness.scenario.types import ServiceName
-from harness.stack import state
+from harness.scenario.types import CLIENT, ServiceName, Target
+from harness.stack import control, state
 from harness.stack.admin import describe_app_fault
 from harness.stack.control import OwnerMocks, serve_pending
 from harness.stack.running import RunningStack, SupervisedMocks, running_stack
@@ -89,7 +90,9 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="apply a network, app or process fault to a service of the running stack",
         description=f"Faults: {fault_names()}.",
     )
-    inject.add_argument("service", help=", ".join(ServiceName))
+    inject.add_argument(
+        "service", help=", ".join(ServiceName) + ", or client (a client the harness started)"
+    )
     inject.add_argument("fault", help="a fault kind, e.g. latency, down, http_error")
     inject.add_argument("attributes", nargs="*", metavar="key=value", help="e.g. latency=300")
     inject.add_argument(
@@ -160,6 +163,7 @@ def _up(args: argparse.Namespace) -> int:
             "`harness down` first"
         )
     state.remove(state_dir)  # the Supervisor below reaps what a dead owner left running
+    control.clear(state_dir)  # requests meant for an earlier stack
     if locate() is None:
         print("harness: providing toxiproxy first (`harness toxiproxy install`)...", flush=True)
     provision = install()
@@ -178,6 +182,7 @@ def _up(args: argparse.Namespace) -> int:
             _run_until_stopped(supervisor, stack.mocks, stop, state_dir, duration=duration)
         finally:
             state.remove(state_dir)
+            control.clear(state_dir)
     print("harness: stack stopped", flush=True)
     return int(ExitCode.OK)
 
@@ -205,15 +210,18 @@ def _run_until_stopped(
     """Serve kill/restart requests of `harness inject` and `heal`; stop the stack when a process
     dies that no fault killed, at `duration`, or on a signal."""
     deadline = None if duration is None else time.monotonic() + duration
+    mock_names = {str(service) for service in mocks.services}
     while not stop.wait(TICK_S):
         serve_pending(state_dir, mocks)
-        killed = {str(service) for service in mocks.killed}
-        for proc in supervisor.processes:
-            if proc.name not in killed and not proc.alive():
-                raise ProcessStartError(
-                    f"{proc.name} exited with code {proc.popen.returncode} while the stack was "
-                    f"up; stopping the stack. Its last output:\n{proc.output_tail()}"
-                )
+        dead = mocks.crashed() + [
+            p for p in supervisor.processes if p.name not in mock_names and not p.alive()
+        ]
+        if dead:
+            proc = dead[0]
+            raise ProcessStartError(
+                f"{proc.name} exited with code {proc.popen.returncode} while the stack was "
+                f"up; stopping the stack. Its last output:\n{proc.output_tail()}"
+            )
         if deadline is not None and time.monotonic() >= deadline:
             return
 
@@ -324,16 +332,25 @@ def _duration(raw: str | None) -> float | None:
 
 
 def _inject(args: argparse.Namespace) -> int:
-    service = service_name(args.service)
+    service: Target = CLIENT if args.service == CLIENT else service_name(args.service)
     fault = parse_fault(args.fault, args.attributes)
     duration = _duration(args.duration)
     if isinstance(fault, RestartFault) and duration is not None:
         raise UsageError("restart is instantaneous (stopped and started at once); drop --for")
     state_dir = paths.state_dir()
     info = state.require_running(state_dir)
-    info.service(service)
+    if service != CLIENT:
+        info.service(service)
     with attach(info, state_dir) as stack:
-        applied = stack.apply(service, fault, replace=True)
+        try:
+            applied = stack.apply(service, fault, replace=True)
+        except KeyboardInterrupt:
+            print(
+                f"harness: interrupted while asking for {fault.kind}; it may have happened: "
+                f"`harness status` shows it, `harness heal {service}` takes it back",
+                file=sys.stderr,
+            )
+            raise
         if isinstance(fault, RestartFault):
             print(f"harness: restarted the {service} mock (its data kept)", flush=True)
             return int(ExitCode.OK)
@@ -365,6 +382,7 @@ def _heal(args: argparse.Namespace) -> int:
 def _down(args: argparse.Namespace) -> int:
     state_dir = paths.state_dir()
     info = state.read(state_dir)
+    control.clear(state_dir)
     if info is not None and info.owner_alive():
         os.kill(info.owner_pid, signal.SIGTERM)  # its own teardown stops everything it started
         try:

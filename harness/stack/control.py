@@ -4,8 +4,10 @@ Only the process that started a mock can start it again, so `harness inject erm 
 `heal`, `status`) ask the `harness up` that owns the stack, through two small files in its state
 directory:
 
-    .state/control/<id>.request.json   {"action": "kill" | "restart" | "down", "service": "erm"}
-    .state/control/<id>.answer.json    {"error": null, "down": {"erm": "killed by a fault"}}
+    .state/control/<id>.request.json   {"action": "kill", "service": "erm"}
+                                       (kill, restart, pause, resume, or down: what is down)
+    .state/control/<id>.answer.json    {"error": null, "down": {"erm": "killed by a fault"},
+                                        "took_s": null}
 
 `harness up` serves the requests on each tick of its loop (`serve_pending`), one at a time, in the
 order they came; `OwnerMocks` writes a request and waits for its answer, or for the owner to go.
@@ -17,23 +19,30 @@ import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from harness.errors import HarnessError, InfrastructureError
 from harness.process import wait_until
 from harness.scenario.types import ServiceName
-from harness.stack.running import SupervisedMocks
+from harness.stack.running import MockProcesses
 
 CONTROL_DIR: Final = "control"
 ANSWER_TIMEOUT_S: Final = 120.0  # a restart waits up to a minute for the mock to be ready
 
 
+class ServedMocks(MockProcesses, Protocol):
+    """The owner's mocks (SupervisedMocks): what a request may act on."""
+
+    @property
+    def services(self) -> tuple[ServiceName, ...]: ...
+
+
 class ControlRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    action: Literal["kill", "restart", "down"]
+    action: Literal["kill", "restart", "pause", "resume", "down"]
     service: ServiceName | None = None
 
 
@@ -42,6 +51,7 @@ class ControlAnswer(BaseModel):
 
     error: str | None = None
     down: dict[ServiceName, str] = {}
+    took_s: float | None = None  # a restart: seconds until the mock was ready again
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -53,15 +63,29 @@ def _write_atomically(path: Path, text: str) -> None:
 class OwnerMocks:
     """The mocks of a `harness up` in another process: it kills and restarts them when asked."""
 
-    def __init__(self, state_dir: Path, *, owner_alive: Callable[[], bool]) -> None:
+    def __init__(
+        self,
+        state_dir: Path,
+        *,
+        owner_alive: Callable[[], bool],
+        timeout: float = ANSWER_TIMEOUT_S,
+    ) -> None:
         self.directory = state_dir / CONTROL_DIR
         self.owner_alive = owner_alive
+        self.timeout = timeout
 
     def kill(self, service: ServiceName) -> None:
         self._ask(ControlRequest(action="kill", service=service))
 
-    def restart(self, service: ServiceName) -> None:
-        self._ask(ControlRequest(action="restart", service=service))
+    def restart(self, service: ServiceName) -> float:
+        took = self._ask(ControlRequest(action="restart", service=service)).took_s
+        return 0.0 if took is None else took
+
+    def pause(self, service: ServiceName) -> None:
+        self._ask(ControlRequest(action="pause", service=service))
+
+    def resume(self, service: ServiceName) -> None:
+        self._ask(ControlRequest(action="resume", service=service))
 
     def down(self) -> dict[ServiceName, str]:
         return self._ask(ControlRequest(action="down")).down
@@ -75,13 +99,13 @@ class OwnerMocks:
         try:
             wait_until(
                 lambda: answer_path.exists() or not self.owner_alive(),
-                timeout=ANSWER_TIMEOUT_S,
+                timeout=self.timeout,
                 what=f"`harness up` to answer {request.action}",
                 interval=0.05,
             )
         except TimeoutError:
             raise InfrastructureError(
-                f"`harness up` did not answer {request.action} in {ANSWER_TIMEOUT_S:g}s; see "
+                f"`harness up` did not answer {request.action} in {self.timeout:g}s; see "
                 "its output, or restart the stack with `harness down` and `harness up`"
             ) from None
         finally:
@@ -94,39 +118,67 @@ class OwnerMocks:
             answer = ControlAnswer.model_validate_json(answer_path.read_text(encoding="utf-8"))
         finally:
             answer_path.unlink(missing_ok=True)
+            asked.with_name(asked.name.replace(".request.", ".taken.")).unlink(missing_ok=True)
         if answer.error is not None:
             raise InfrastructureError(answer.error)
         return answer
 
 
-def serve_pending(state_dir: Path, mocks: SupervisedMocks) -> None:
-    """Carry out the requests waiting in the state directory, oldest first (the owner's side)."""
+def clear(state_dir: Path) -> None:
+    """Forget every request and answer: at the start and the end of `harness up`, and at
+    `harness down`, so that no request outlives the stack it was meant for."""
+    directory = state_dir / CONTROL_DIR
+    if directory.is_dir():
+        for path in directory.iterdir():
+            path.unlink(missing_ok=True)
+
+
+def serve_pending(state_dir: Path, mocks: ServedMocks) -> None:
+    """Carry out the requests waiting in the state directory, oldest first (the owner's side).
+
+    A request is claimed (renamed) before it is carried out, so that it is never carried out
+    twice, even by a later owner if this one dies half-way. A request whose asker has gone by
+    the time it is read is dropped, and so is one older than an asker would wait.
+    """
     directory = state_dir / CONTROL_DIR
     if not directory.is_dir():
         return
     for asked in sorted(directory.glob("*.request.json")):
+        claimed = asked.with_name(asked.name.replace(".request.", ".taken."))
         answer_path = asked.with_name(asked.name.replace(".request.", ".answer."))
         try:
-            request = ControlRequest.model_validate_json(asked.read_text(encoding="utf-8"))
+            asked.rename(claimed)
+            stale = time.time() - claimed.stat().st_mtime > ANSWER_TIMEOUT_S
+            text = claimed.read_text(encoding="utf-8")
         except FileNotFoundError:
             continue  # its asker gave up and took it back
-        except (ValidationError, ValueError) as exc:
+        finally:
+            claimed.unlink(missing_ok=True)
+        if stale:
+            continue
+        try:
+            answer = _carry_out(ControlRequest.model_validate_json(text), mocks)
+        except ValidationError as exc:
             answer = ControlAnswer(error=f"unreadable control request {asked.name}: {exc}")
-        else:
-            answer = _carry_out(request, mocks)
+        except Exception as exc:  # the owner must keep serving its stack whatever one asked
+            answer = ControlAnswer(error=f"{type(exc).__name__}: {exc}")
         _write_atomically(answer_path, answer.model_dump_json())
-        asked.unlink(missing_ok=True)
 
 
-def _carry_out(request: ControlRequest, mocks: SupervisedMocks) -> ControlAnswer:
+def _carry_out(request: ControlRequest, mocks: ServedMocks) -> ControlAnswer:
     try:
         if request.action != "down":
             if request.service is None or request.service not in mocks.services:
                 return ControlAnswer(error=f"{request.service} is not part of the running stack")
+            if request.action == "restart":
+                took = mocks.restart(request.service)
+                return ControlAnswer(down=mocks.down(), took_s=took)
             if request.action == "kill":
                 mocks.kill(request.service)
+            elif request.action == "pause":
+                mocks.pause(request.service)
             else:
-                mocks.restart(request.service)
+                mocks.resume(request.service)
         return ControlAnswer(down=mocks.down())
     except HarnessError as exc:
         return ControlAnswer(error=f"{request.action} {request.service}: {exc}")

@@ -21,16 +21,18 @@ developer's shell (`harness inject erm kill`) attach to a `harness up` in anothe
 from __future__ import annotations
 
 import contextlib
+import signal
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any, Final, Protocol
 
 import httpx
 
 from harness.errors import InfrastructureError, UsageError
-from harness.faults import AnyFault, KillFault, RestartFault
+from harness.faults import AnyFault, KillFault, PauseFault, RestartFault
 from harness.process import ManagedProcess, Supervisor, wait_until
 from harness.results.ledger import Ledger, parse_ledger
-from harness.scenario.types import ServiceName
+from harness.scenario.types import CLIENT, ServiceName, Target
 from harness.stack.admin import describe_app_fault
 from harness.stack.apply import AppliedStackFault, StackFaults
 from harness.stack.topology import ServicePorts, Topology, service_name, start_stack
@@ -43,15 +45,43 @@ KILL_WAIT_S: Final = 10.0
 
 
 class MockProcesses(Protocol):
-    """Kill and restart of the mocks' processes, by whoever owns them."""
+    """Kill, restart and pause of the mocks' processes, by whoever owns them."""
 
     def kill(self, service: ServiceName) -> None: ...
 
-    def restart(self, service: ServiceName) -> None: ...
+    def restart(self, service: ServiceName) -> float:
+        """Stop and start again, readiness awaited; returns the seconds it took."""
+        ...
+
+    def pause(self, service: ServiceName) -> None: ...
+
+    def resume(self, service: ServiceName) -> None: ...
 
     def down(self) -> dict[ServiceName, str]:
-        """The mocks that are not running, each with why ("killed by a fault", an exit code)."""
+        """The mocks that are not serving, each with why ("killed by a fault", "paused by a
+        fault", an exit code)."""
         ...
+
+
+PAUSED: Final = "paused by a fault"
+
+
+def _wait_gone(process: ManagedProcess, what: str) -> None:
+    try:
+        wait_until(lambda: not process.alive(), timeout=KILL_WAIT_S, what=f"{what} to die")
+    except TimeoutError:
+        raise InfrastructureError(
+            f"{what} (pid {process.pid}) was still running {KILL_WAIT_S:g}s after SIGKILL"
+        ) from None
+
+
+def _restart(supervisor: Supervisor, process: ManagedProcess) -> tuple[ManagedProcess, float]:
+    """Stop (SIGTERM, then SIGKILL after its stop timeout), start with the same spec, wait ready."""
+    began = time.monotonic()
+    if process.alive():
+        process.signal(signal.SIGCONT)  # a paused process could not act on SIGTERM
+    started = supervisor.restart(process)
+    return started, time.monotonic() - began
 
 
 class SupervisedMocks:
@@ -61,6 +91,7 @@ class SupervisedMocks:
         self.supervisor = supervisor
         self.services = services
         self.killed: set[ServiceName] = set()
+        self.paused: set[ServiceName] = set()
 
     def process(self, service: ServiceName) -> ManagedProcess:
         for proc in self.supervisor.processes:
@@ -71,16 +102,27 @@ class SupervisedMocks:
     def kill(self, service: ServiceName) -> None:
         """SIGKILL, and wait until it is gone (its proxy then finds no upstream)."""
         process = self.process(service)
-        process.kill()
         self.killed.add(service)
-        wait_until(
-            lambda: not process.alive(), timeout=KILL_WAIT_S, what=f"the {service} mock to die"
-        )
+        process.kill()
+        _wait_gone(process, f"the {service} mock")
 
-    def restart(self, service: ServiceName) -> None:
-        """Stop it if it runs, start it again on its port with its data, wait until ready."""
-        self.supervisor.restart(self.process(service))
+    def restart(self, service: ServiceName) -> float:
+        """Stop it if it runs, start it again on its port with its data, wait until ready.
+
+        It leaves `killed` and `paused` first: if it cannot start, it is a crash, not a fault.
+        """
         self.killed.discard(service)
+        self.paused.discard(service)
+        _, took = _restart(self.supervisor, self.process(service))
+        return took
+
+    def pause(self, service: ServiceName) -> None:
+        self.process(service).signal(signal.SIGSTOP)
+        self.paused.add(service)
+
+    def resume(self, service: ServiceName) -> None:
+        self.process(service).signal(signal.SIGCONT)
+        self.paused.discard(service)
 
     def down(self) -> dict[ServiceName, str]:
         found: dict[ServiceName, str] = {}
@@ -92,11 +134,50 @@ class SupervisedMocks:
                     if service in self.killed
                     else f"exited with code {process.popen.returncode}"
                 )
+            elif service in self.paused:
+                found[service] = PAUSED
         return found
 
     def crashed(self) -> list[ManagedProcess]:
         """Mocks that died without a fault killing them."""
-        return [self.process(s) for s in self.down() if s not in self.killed]
+        return [self.process(s) for s in self.down() if s not in self.killed | self.paused]
+
+
+class ClientProcess:
+    """The client under test, when the harness started it: kill, restart and pause of its process.
+
+    It is started again with the same command, environment and `{work_dir}`, so what it keeps on
+    disk survives; what it keeps only in memory does not. `down_on_purpose` tells the liveness
+    prober that a fault, not a crash, took it down.
+    """
+
+    def __init__(self, supervisor: Supervisor, process: ManagedProcess) -> None:
+        self.supervisor = supervisor
+        self.process = process
+        self.down_on_purpose = False
+        self.paused = False
+
+    def kill(self) -> None:
+        self.down_on_purpose = True
+        self.process.kill()
+        _wait_gone(self.process, "the client under test")
+
+    def restart(self) -> float:
+        self.down_on_purpose = True
+        try:
+            self.process, took = _restart(self.supervisor, self.process)
+        finally:
+            self.paused = False
+        self.down_on_purpose = False
+        return took
+
+    def pause(self) -> None:
+        self.down_on_purpose = self.paused = True
+        self.process.signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self.process.signal(signal.SIGCONT)
+        self.down_on_purpose = self.paused = False
 
 
 class RunningStack:
@@ -108,6 +189,8 @@ class RunningStack:
         self.topology = topology
         self.toxiproxy = toxiproxy
         self.mocks = mocks
+        self.client: ClientProcess | None = None
+        """The client under test, once attached (`attach_client`): then `client` is a target."""
         self._ports: Mapping[ServiceName, ServicePorts] = {s.service: s for s in topology.services}
         self._faults = StackFaults(
             toxiproxy, admin_urls={s.service: s.direct_url for s in topology.services}
@@ -137,34 +220,85 @@ class RunningStack:
             raise UsageError(f"{name} is not part of the running stack (it runs: {running})")
         return self._ports[name]
 
+    def attach_client(self, supervisor: Supervisor, process: ManagedProcess) -> ClientProcess:
+        """Make the client under test (started by `supervisor`) a target of process faults."""
+        self.client = ClientProcess(supervisor, process)
+        return self.client
+
+    def _client(self) -> ClientProcess:
+        if self.client is None:
+            raise UsageError(
+                "the client under test was not started by the harness here, so it cannot be "
+                "killed, restarted or paused (give its command in the client file, and run it "
+                "with `harness run`)"
+            )
+        return self.client
+
     # -- faults -------------------------------------------------------------------------------
 
     def apply(
-        self, service: ServiceName, fault: AnyFault, *, replace: bool = False
+        self, service: Target, fault: AnyFault, *, replace: bool = False
     ) -> AppliedStackFault:
         """Apply `fault` now; with `replace`, a toxic of the same name is updated in place.
 
-        `kill` SIGKILLs the mock (removing it starts the mock again); `restart` stops and starts
-        it at once (nothing to remove).
+        `kill` SIGKILLs the process (removing it starts the process again); `restart` stops and
+        starts it at once (nothing to remove); `pause` SIGSTOPs it (removing it: SIGCONT). The
+        target `client` takes only these three.
         """
-        self.ports(service)
+        if service == CLIENT:
+            return self._apply_to_client(fault)
+        target = self.ports(service).service
         if isinstance(fault, KillFault):
-            self.mocks.kill(service)
-            return AppliedStackFault(service, fault, killed=True)
+            self.mocks.kill(target)
+            return AppliedStackFault(target, fault, killed=True)
         if isinstance(fault, RestartFault):
-            self.mocks.restart(service)
-            return AppliedStackFault(service, fault)
-        return self._faults.apply(service, fault, replace=replace)
+            took = self.mocks.restart(target)
+            return AppliedStackFault(target, fault, back_after_s=took)
+        if isinstance(fault, PauseFault):
+            self.mocks.pause(target)
+            return AppliedStackFault(target, fault, paused=True)
+        return self._faults.apply(target, fault, replace=replace)
 
-    def remove(self, applied: AppliedStackFault) -> None:
-        """Take an applied fault away; one already gone is not an error."""
+    def _apply_to_client(self, fault: AnyFault) -> AppliedStackFault:
+        client = self._client()
+        if isinstance(fault, KillFault):
+            client.kill()
+            return AppliedStackFault(CLIENT, fault, killed=True)
+        if isinstance(fault, RestartFault):
+            return AppliedStackFault(CLIENT, fault, back_after_s=client.restart())
+        if isinstance(fault, PauseFault):
+            client.pause()
+            return AppliedStackFault(CLIENT, fault, paused=True)
+        raise UsageError(
+            f"{fault.kind} is not a fault of the client's process; the client takes kill, "
+            "restart and pause (fault its upstreams instead)"
+        )
+
+    def remove(self, applied: AppliedStackFault) -> float | None:
+        """Take an applied fault away; one already gone is not an error. For a kill, the
+        process is started again: returns the seconds until it answered its readiness check."""
+        if applied.service == CLIENT:
+            client = self._client()
+            if applied.killed:
+                if client.process.alive():  # started again already
+                    return None
+                return client.restart()
+            if applied.paused:
+                client.resume()
+            return None
+        target = self.ports(applied.service).service
         if applied.killed:
-            self.mocks.restart(applied.service)
-        else:
-            self._faults.remove(applied)
+            if target not in self.mocks.down():  # started again already (`harness heal`)
+                return None
+            return self.mocks.restart(target)
+        if applied.paused:
+            self.mocks.resume(target)
+            return None
+        self._faults.remove(applied)
+        return None
 
     @contextlib.contextmanager
-    def fault(self, service: ServiceName, fault: AnyFault) -> Iterator[AppliedStackFault]:
+    def fault(self, service: Target, fault: AnyFault) -> Iterator[AppliedStackFault]:
         """A fault for the duration of the block; removed at the end whatever happened."""
         applied = self.apply(service, fault)
         try:
@@ -179,7 +313,10 @@ class RunningStack:
         healed: list[str] = []
         down = self.mocks.down()
         for target in targets:
-            if target in down:
+            if down.get(target) == PAUSED:
+                self.mocks.resume(target)
+                healed.append(f"{target}: process: {PAUSED}, resumed")
+            elif target in down:
                 self.mocks.restart(target)
                 healed.append(f"{target}: process: {down[target]}, started again")
             healed += [f"{target}: {what}" for what in self._faults.heal(target)]
@@ -188,13 +325,16 @@ class RunningStack:
     def active(self) -> list[str]:
         """Every fault on the stack and every mock that is not running, described."""
         down = self.mocks.down()
-        found = [f"{s}: process: not running ({why})" for s, why in down.items()]
+        found = [
+            f"{s}: process: {PAUSED}" if why == PAUSED else f"{s}: process: not running ({why})"
+            for s, why in down.items()
+        ]
         for service in self.services:
             proxy = self.toxiproxy.get_proxy(str(service))
             found += [f"{service}: network: {t.type} ({t.name})" for t in proxy.toxics]
             if not proxy.enabled:
                 found.append(f"{service}: network: down (proxy disabled)")
-            if service not in down:
+            if service not in down:  # a paused mock would not answer
                 found += [
                     f"{service}: app: {describe_app_fault(f)}"
                     for f in self._faults.admin(service).faults()
