@@ -272,7 +272,8 @@ class ClockSkewFault(_AppFault, ClockSkewParams):
 
 
 class KillFault(_Strict):
-    """SIGKILL of the mock's process. With a window, it is started again when the window ends."""
+    """SIGKILL of the process (a mock's, or the client's). With a window, it is started again
+    when the window ends, with the same command, environment and files."""
 
     layer: ClassVar[FaultLayer] = FaultLayer.PROCESS
     kind: Literal["kill"]
@@ -282,13 +283,25 @@ class KillFault(_Strict):
 
 
 class RestartFault(_Strict):
-    """The mock stopped (SIGTERM) and started again at once: an instantaneous fault."""
+    """The process stopped (SIGTERM, then SIGKILL after its stop timeout) and started again at
+    once, readiness awaited: an instantaneous fault."""
 
     layer: ClassVar[FaultLayer] = FaultLayer.PROCESS
     kind: Literal["restart"]
 
     def describe(self) -> str:
         return "restart"
+
+
+class PauseFault(_Strict):
+    """SIGSTOP of the process for the window, then SIGCONT: a frozen process that holds its
+    connections open and answers nothing."""
+
+    layer: ClassVar[FaultLayer] = FaultLayer.PROCESS
+    kind: Literal["pause"]
+
+    def describe(self) -> str:
+        return "pause (SIGSTOP)"
 
 
 ToxicFault = (
@@ -313,7 +326,7 @@ AppFault = (
     | UndecryptableFault
     | ClockSkewFault
 )
-ProcessFault = KillFault | RestartFault
+ProcessFault = KillFault | RestartFault | PauseFault
 AnyFault = ToxicFault | DownFault | AppFault | ProcessFault
 
 Fault = Annotated[AnyFault, Field(discriminator="kind")]

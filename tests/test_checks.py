@@ -351,6 +351,33 @@ def test_client_alive_without_probes_cannot_pass() -> None:
     assert not client_alive(ClientAliveCheck(), run_of()).passed
 
 
+def test_client_alive_leaves_out_the_probes_of_the_clients_own_fault_window() -> None:
+    killed = FaultWindow(
+        step=1,
+        target="client",
+        kind="kill",
+        layer=FaultLayer.PROCESS,
+        scheduled_start=3.0,
+        scheduled_end=6.0,
+        actual_start=3.01,
+        actual_end=7.5,  # started again and ready 1.5 s after the window
+        back_after_s=1.5,
+    )
+    pattern = "+++-----++"  # down from 3 s to 7 s: the kill and the restart
+    judged = client_alive(
+        ClientAliveCheck(max_consecutive_failures=2),
+        run_of(probes=probes(pattern), faults=(FAULT, killed)),
+    )
+    assert judged.passed, judged.reason
+    assert "4 in the client's own fault windows not judged" in judged.reason
+    # The same failures without the client's fault to explain them: the client was down.
+    unexplained = client_alive(
+        ClientAliveCheck(max_consecutive_failures=2), run_of(probes=probes(pattern))
+    )
+    assert not unexplained.passed
+    assert unexplained.measured == 5
+
+
 # --- all together --------------------------------------------------------------------------------
 
 

@@ -193,6 +193,22 @@ def test_clock_skew_needs_seconds_other_than_0_and_the_bpjs(tmp_path: Path) -> N
     assert harness("validate", str(write(tmp_path, erm, "ok.yaml"))).returncode == 0
 
 
+def test_the_client_takes_process_faults_only(tmp_path: Path) -> None:
+    kill = MINIMAL.replace("target: bpjs", "target: client").replace(
+        "kind: latency, latency: 300, jitter: 50", "kind: kill"
+    )
+    assert harness("validate", str(write(tmp_path, kill, "kill.yaml"))).returncode == 0
+    loaded = load_scenario(tmp_path / "kill.yaml").scenario
+    assert loaded.timeline.steps[0].target == "client"
+    pause = kill.replace("kind: kill", "kind: pause")
+    assert harness("validate", str(write(tmp_path, pause, "pause.yaml"))).returncode == 0
+    latency = MINIMAL.replace("target: bpjs", "target: client")
+    done = harness("validate", str(write(tmp_path, latency, "latency.yaml")))
+    assert_usage_error(
+        done, "latency.yaml:11:", "timeline[0].fault.kind", "latency is not a fault of the client"
+    )
+
+
 def test_overlapping_toxics_of_one_kind_are_rejected(tmp_path: Path) -> None:
     text = MINIMAL.replace(
         "checks:",

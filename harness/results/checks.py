@@ -56,6 +56,7 @@ from harness.scenario.checks import (
     TimeToServedCheck,
 )
 from harness.scenario.model import SteadyStateWindow
+from harness.scenario.types import CLIENT as CLIENT_TARGET
 
 MAX_DETAILS = 10
 
@@ -471,12 +472,16 @@ def no_duplicates(config: NoDuplicatesCheck, run: RunData) -> CheckResult:
 
 
 def client_alive(config: ClientAliveCheck, run: RunData) -> CheckResult:
+    # A timeline step that killed, restarted or paused the client explains the probes that
+    # failed in its window (until the client was ready again): those are not judged.
+    faulted = [(w.start, w.end(run.duration)) for w in run.faults if w.target == CLIENT_TARGET]
+    judged = [p for p in run.probes if not any(start <= p.t <= end for start, end in faulted)]
     longest = 0
     current = 0
-    for probe in sorted(run.probes, key=lambda p: p.t):
+    for probe in sorted(judged, key=lambda p: p.t):
         current = 0 if probe.ok else current + 1
         longest = max(longest, current)
-    failed = sum(not p.ok for p in run.probes)
+    failed = sum(not p.ok for p in judged)
 
     def result(passed: bool, measured: float | None, reason: str) -> CheckResult:
         return CheckResult(
@@ -492,12 +497,14 @@ def client_alive(config: ClientAliveCheck, run: RunData) -> CheckResult:
     if run.client_exit is not None:
         code, when = run.client_exit.returncode, run.client_exit.t
         return result(False, float(longest), f"the client exited with code {code} at {when:.1f}s")
-    if not run.probes:
+    if not judged:
         return result(False, None, "no liveness probes were recorded: cannot tell if it lived")
+    left_out = len(run.probes) - len(judged)
+    aside = f" ({left_out} in the client's own fault windows not judged)" if left_out else ""
     return result(
         longest <= config.max_consecutive_failures,
         float(longest),
-        f"{failed} of {len(run.probes)} liveness probes failed, at most {longest} in a row",
+        f"{failed} of {len(judged)} liveness probes failed, at most {longest} in a row{aside}",
     )
 
 

@@ -45,6 +45,11 @@ class FaultWindow(_Frozen):
         default=None,
         description="why applying or removing it failed, if it did",
     )
+    back_after_s: Seconds | None = Field(
+        default=None,
+        description="a process fault that started the process again (kill at its end, restart): "
+        "seconds until it answered its readiness check",
+    )
 
     @property
     def start(self) -> float:

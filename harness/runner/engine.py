@@ -81,6 +81,7 @@ from harness.runner.timeline import FaultWindows, TimelineExecutor
 from harness.scenario.loader import load_scenario
 from harness.scenario.model import Scenario
 from harness.scenario.schedule import Schedule, build_schedule
+from harness.scenario.types import CLIENT
 from harness.stack.running import RunningStack, running_stack
 from harness.stack.topology import Topology
 from harness.toxiproxy.install import Provision, require
@@ -173,6 +174,7 @@ def run(
     """
     options = (options or RunOptions()).with_overrides(report_dir=report_dir, time_scale=time_scale)
     chosen = _resolve_client(scenario, client, scenario_path, options.allowed_hosts)
+    _check_client_faults(scenario, chosen.definition)
     schedule = build_schedule(scenario, time_scale=options.time_scale)
     provision = require()  # exit 3 with the ways to provide toxiproxy when it is missing
     started_at = dt.datetime.now(dt.UTC)
@@ -222,6 +224,17 @@ def run_scenario(
         on_event=on_event,
         scenario_path=loaded.path,
     )
+
+
+def _check_client_faults(scenario: Scenario, client: ClientDefinition) -> None:
+    """A step that faults the client's process needs a client the harness starts itself."""
+    faulted = [step for step in scenario.timeline.steps if step.target == CLIENT]
+    if faulted and client.command is None:
+        raise UsageError(
+            f"scenario {scenario.name} kills, restarts or pauses the client, but client "
+            f"{client.name} has no command: the harness can only fault a client it starts; "
+            "give its command in the client file"
+        )
 
 
 def _resolve_client(
@@ -293,7 +306,7 @@ def _execute(plan: _Plan, bus: EventBus, windows: FaultWindows) -> RunData:
         executor = TimelineExecutor(schedule, stack=started.stack, t0=t0, emit=bus.emit)
         teardown.callback(executor.heal_all)  # whatever happens, no fault outlives the run
         prober = teardown.enter_context(
-            LivenessProber(started.client.probe_url, t0=t0, process=started.client.process)
+            LivenessProber(started.client.probe_url, t0=t0, client=started.stack.client)
         )
         _drive(plan, load, executor, bus, t0)
         load.wait(timeout=30)
@@ -377,6 +390,8 @@ def _start(sup: Supervisor, teardown: contextlib.ExitStack, plan: _Plan) -> _Sta
         values=values,
         allowed_hosts=plan.options.allowed_hosts,
     )
+    if running.process is not None:  # the harness started it: kill, restart, pause can hit it
+        stack.attach_client(sup, running.process)
     return _Started(stack, running)
 
 

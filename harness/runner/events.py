@@ -101,6 +101,8 @@ class FaultApplied:
     actual: float
     instantaneous: bool
     """A fault that happens at a moment (restart): nothing to remove later."""
+    back_after_s: float | None = None
+    """A restart: seconds from the stop until the process answered its readiness check."""
 
     @property
     def late_ms(self) -> float:
@@ -113,6 +115,8 @@ class FaultRemoved:
     scheduled: float | None
     """None: the fault had no end and lasted until the load stopped."""
     actual: float
+    back_after_s: float | None = None
+    """A kill: seconds from starting the process again until it answered its readiness check."""
 
     @property
     def late_ms(self) -> float | None:

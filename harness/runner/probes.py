@@ -1,4 +1,10 @@
-"""Liveness probes of the client under test, in a background thread, during the run."""
+"""Liveness probes of the client under test, in a background thread, during the run.
+
+When a process fault of the timeline took the client down (kill, restart, pause), its exit is
+not a crash: the prober follows the process started again, and records an exit only when no
+fault explains it. Probes in those windows fail as they would for patients; the `client_alive`
+check leaves them out (harness/results/checks.py).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,8 @@ import time
 
 import httpx
 
-from harness.process import ManagedProcess
 from harness.results.run import ClientExit, ProbeResult
+from harness.stack.running import ClientProcess
 
 
 class LivenessProber:
@@ -19,13 +25,13 @@ class LivenessProber:
         url: str,
         *,
         t0: float,
-        process: ManagedProcess | None,
+        client: ClientProcess | None,
         interval: float = 1.0,
         timeout: float = 2.0,
     ) -> None:
         self.url = url
         self.t0 = t0
-        self.process = process
+        self.client = client  # None: the user runs it
         self.interval = interval
         self.timeout = timeout
         self.results: list[ProbeResult] = []
@@ -48,8 +54,14 @@ class LivenessProber:
         with httpx.Client(timeout=self.timeout) as http:
             while not self._stop.is_set():
                 self.results.append(self._probe(http))
-                if self.exit is None and self.process is not None and not self.process.alive():
-                    code = self.process.popen.returncode
+                client = self.client
+                if (
+                    self.exit is None
+                    and client is not None
+                    and not client.down_on_purpose
+                    and not client.process.alive()
+                ):
+                    code = client.process.popen.returncode
                     self.exit = ClientExit(t=max(0.0, time.time() - self.t0), returncode=code)
                 self._stop.wait(self.interval)
 

@@ -115,6 +115,7 @@ class TimelineExecutor:
                 scheduled=state.scheduled_start,
                 actual=actual,
                 instantaneous=instantaneous,
+                back_after_s=applied.back_after_s,
             )
         )
 
@@ -122,14 +123,22 @@ class TimelineExecutor:
         if not state.on:  # never applied (it failed), instantaneous, or removed already
             return
         state.on = False
+        back_after = None
         try:
             if state.applied is not None:
-                self.stack.remove(state.applied)
+                back_after = self.stack.remove(state.applied)
                 state.applied = None
         except HarnessError as exc:
             self._failed(state, FaultAction.REMOVE, state.scheduled_end, exc)
             return
-        self.emit(FaultRemoved(step=state.step, scheduled=state.scheduled_end, actual=self.now()))
+        self.emit(
+            FaultRemoved(
+                step=state.step,
+                scheduled=state.scheduled_end,
+                actual=self.now(),
+                back_after_s=back_after,
+            )
+        )
 
     def _failed(
         self, state: _StepState, action: FaultAction, scheduled: float | None, exc: HarnessError
@@ -167,11 +176,16 @@ class FaultWindows:
     def __call__(self, event: RunEvent) -> None:
         match event:
             case FaultApplied(instantaneous=True):
-                self._update(event.step, actual_start=event.actual, actual_end=event.actual)
+                self._update(
+                    event.step,
+                    actual_start=event.actual,
+                    actual_end=event.actual,
+                    back_after_s=event.back_after_s,
+                )
             case FaultApplied():
                 self._update(event.step, actual_start=event.actual)
             case FaultRemoved():
-                self._update(event.step, actual_end=event.actual)
+                self._update(event.step, actual_end=event.actual, back_after_s=event.back_after_s)
             case FaultFailed(action=FaultAction.APPLY):
                 self._update(event.step, error=f"could not apply: {event.error}")
             case FaultFailed():
@@ -182,5 +196,5 @@ class FaultWindows:
     def windows(self) -> tuple[FaultWindow, ...]:
         return tuple(self._windows)
 
-    def _update(self, step: ScheduledStep, **changes: float | str) -> None:
+    def _update(self, step: ScheduledStep, **changes: float | str | None) -> None:
         self._windows[step.index] = self._windows[step.index].model_copy(update=changes)

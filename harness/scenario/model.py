@@ -44,6 +44,7 @@ from harness.faults import (
 from harness.scenario.checks import CheckName, Checks
 from harness.scenario.incidents import IncidentNumber
 from harness.scenario.types import (
+    CLIENT,
     Clock,
     NonNegativeInt,
     PositiveSeconds,
@@ -51,6 +52,7 @@ from harness.scenario.types import (
     Seconds,
     ServiceName,
     Strict,
+    Target,
     TimePoint,
 )
 from harness.yamlmodel import Located
@@ -109,7 +111,10 @@ class Step(Strict):
     until: TimePoint | None = Field(
         default=None, description="when it ends (instead of for): an offset or a clock time"
     )
-    target: ServiceName = Field(description="the service it hits; must be in stack.services")
+    target: Target = Field(
+        description="the service it hits (it must be in stack.services), or `client`: the client "
+        "under test's own process (kill, restart and pause only)"
+    )
     fault: Fault = Field(description="the fault: its kind and attributes (see the fault kinds)")
     note: str = Field(default="", description="free text for the report")
 
@@ -305,7 +310,15 @@ def _timeline_issues(scenario: Scenario) -> list[Located]:
     windows: list[tuple[int, Step, float, float]] = []
     for index, step in enumerate(timeline.steps):
         here: tuple[str | int, ...] = ("timeline", "steps", index)
-        if step.target not in scenario.stack.services:
+        if step.target == CLIENT and step.fault.layer is not FaultLayer.PROCESS:
+            issues.append(
+                Located(
+                    loc=(*here, "fault", "kind"),
+                    message=f"{step.fault.kind} is not a fault of the client's process; the "
+                    "client takes kill, restart and pause (fault its upstreams instead)",
+                )
+            )
+        elif step.target != CLIENT and step.target not in scenario.stack.services:
             services = ", ".join(scenario.stack.services)
             issues.append(
                 Located(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from harness.faults import AnyFault
 from harness.scenario.model import Scenario
-from harness.scenario.types import ServiceName
+from harness.scenario.types import Target
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -22,7 +22,7 @@ class ScheduledStep:
     """One step of the timeline in wall seconds. `end` None: until the load ends."""
 
     index: int
-    target: ServiceName
+    target: Target
     fault: AnyFault
     start: float
     end: float | None

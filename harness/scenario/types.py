@@ -6,7 +6,7 @@ Durations and time points in a scenario's `timeline` and `load` are in incident 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
@@ -18,6 +18,12 @@ from harness.durations import (
     parse_duration,
 )
 from service_contract.services import ServiceName as ServiceName  # the scenario's vocabulary
+
+CLIENT: Final = "client"
+"""The target of a step that faults the client under test's own process (kill, restart, pause)."""
+
+Target = ServiceName | Literal["client"]
+"""What a fault hits: a service of the stack, or the client under test."""
 
 
 class Strict(BaseModel):
