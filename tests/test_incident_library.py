@@ -127,3 +127,22 @@ def test_block_passes_the_resilient_client(path: Path, tmp_path: Path) -> None:
     journal = _journal(done.stdout)
     assert journal["verdict"] == "pass"
     assert not _failed_checks(journal)
+
+
+@pytest.mark.e2e
+def test_a_power_cut_of_the_client_loses_an_outbox_kept_only_by_its_process(
+    tmp_path: Path,
+) -> None:
+    """The client killed in the middle of an ERM outage: the registrations a client queued in a
+    file it never finds again die with it, and `nothing_lost` names them."""
+    block = BLOCKS / "client-power-cut.yaml"
+    volatile = ROOT / "examples" / "clients" / "volatile-outbox.yaml"
+    done = _harness("run", str(block), "--client", str(volatile), "--report-dir", str(tmp_path))
+    assert done.returncode == 1, done.stdout + done.stderr
+    journal = _journal(done.stdout)
+    assert _failed_checks(journal) == {"nothing_lost"}  # client_alive holds: the kill explains it
+    (killed,) = [w for w in journal["faults"] if w["target"] == "client"]
+    assert killed["kind"] == "kill"
+    assert killed["error"] is None
+    assert 0 < killed["back_after_s"] < 30  # started again, and ready, within its readiness time
+    assert killed["actual_end"] >= killed["scheduled_end"] + killed["back_after_s"] - 0.5

@@ -209,6 +209,33 @@ def test_the_client_takes_process_faults_only(tmp_path: Path) -> None:
     )
 
 
+def test_user_classes_the_locustfile_lacks_are_named_before_anything_starts(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "load.py").write_text(
+        "from harness.load.users import HarnessUser as Base\n\n"
+        "class FrontDesk(Base):\n    pass\n\n\nclass Pharmacist(Base):\n    pass\n"
+    )
+    client = write(
+        tmp_path,
+        "name: own\nbase_url: http://127.0.0.1:9000\nlocustfile: load.py\n",
+        "client.yaml",
+    )
+    typo = write(tmp_path, MINIMAL.replace("FrontDeskStaff: 2", "FrontDesk: 1, Farmacist: 1"))
+    done = harness("validate", "--client", str(client), str(typo))
+    assert_usage_error(
+        done,
+        "scenario.yaml:5:", "load.users", "names Farmacist, which", "load.py does not define",
+        "it has: Base, FrontDesk, Pharmacist",
+    )  # fmt: skip
+    good = write(tmp_path, MINIMAL.replace("FrontDeskStaff: 2", "FrontDesk: 1"), "good.yaml")
+    assert harness("validate", "--client", str(client), str(good)).returncode == 0
+    # The built-in locustfile when the client has none: FrontDeskStaff is there, FrontDesk is not
+    builtin = write(tmp_path, "name: plain\nbase_url: http://127.0.0.1:9000\n", "plain.yaml")
+    assert harness("validate", "--client", str(builtin), str(typo)).returncode == 2
+    assert harness("validate", "--client", str(builtin), str(OUTAGE)).returncode == 0
+
+
 def test_overlapping_toxics_of_one_kind_are_rejected(tmp_path: Path) -> None:
     text = MINIMAL.replace(
         "checks:",

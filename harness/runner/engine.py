@@ -44,8 +44,9 @@ from harness.errors import (
     UnsafeTargetError,
     UsageError,
 )
+from harness.load.classes import missing_user_classes
 from harness.load.config import LoadConfig
-from harness.load.runner import BUILTIN_LOCUSTFILE, LoadPlan, LoadRun, start_load, worker_argv
+from harness.load.runner import LoadPlan, LoadRun, start_load, worker_argv
 from harness.net import free_ports
 from harness.process import Supervisor, owner_state_file, reap_abandoned
 from harness.report import REPORT_FILE, write_reports
@@ -78,7 +79,7 @@ from harness.runner.options import RunOptions
 from harness.runner.probes import LivenessProber
 from harness.runner.signals import interruptible
 from harness.runner.timeline import FaultWindows, TimelineExecutor
-from harness.scenario.loader import load_scenario
+from harness.scenario.loader import load_scenario, locustfile_of
 from harness.scenario.model import Scenario
 from harness.scenario.schedule import Schedule, build_schedule
 from harness.scenario.types import CLIENT
@@ -175,6 +176,11 @@ def run(
     options = (options or RunOptions()).with_overrides(report_dir=report_dir, time_scale=time_scale)
     chosen = _resolve_client(scenario, client, scenario_path, options.allowed_hosts)
     _check_client_faults(scenario, chosen.definition)
+    why = missing_user_classes(
+        locustfile_of(chosen.definition, chosen.base_dir), scenario.load.users
+    )
+    if why is not None:
+        raise UsageError(f"scenario {scenario.name}: {why}")
     schedule = build_schedule(scenario, time_scale=options.time_scale)
     provision = require()  # exit 3 with the ways to provide toxiproxy when it is missing
     started_at = dt.datetime.now(dt.UTC)
@@ -397,9 +403,7 @@ def _start(sup: Supervisor, teardown: contextlib.ExitStack, plan: _Plan) -> _Sta
 
 def _load_plan(plan: _Plan, started: _Started) -> LoadPlan:
     scenario, client, schedule = plan.scenario, plan.client.definition, plan.schedule
-    locustfile = BUILTIN_LOCUSTFILE
-    if client.locustfile is not None:
-        locustfile = (plan.client.base_dir / client.locustfile).resolve()
+    locustfile = locustfile_of(client, plan.client.base_dir)
     counts = dict(scenario.load.users)
     config = LoadConfig(
         out_dir=plan.run_dir / "load",

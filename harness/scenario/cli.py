@@ -18,7 +18,7 @@ from harness.client import load_client
 from harness.durations import format_duration
 from harness.errors import ExitCode, UsageError
 from harness.scenario.incidents import INCIDENTS
-from harness.scenario.loader import ScenarioFile, validate_paths
+from harness.scenario.loader import ScenarioFile, load_scenario, validate_paths
 from harness.scenario.schedule import build_schedule
 from harness.yamlmodel import FileProblem, InvalidFileError
 
@@ -96,8 +96,13 @@ def _validate(args: argparse.Namespace) -> int:
             client = load_client(client_path, allowed_hosts=allowed)
         except InvalidFileError as exc:
             problems += exc.problems
-        else:
-            print(f"ok  {client_path}  client {client.name}")
+            continue
+        print(f"ok  {client_path}  client {client.name}")
+        for item in loaded:  # each scenario with this client: its load.users in the locustfile
+            try:
+                load_scenario(item.path, client_override=client_path, allowed_hosts=allowed)
+            except InvalidFileError as exc:
+                problems += exc.problems
     if not loaded and not args.client and not problems:
         raise UsageError(f"no *.yaml or *.yml files under {', '.join(map(str, args.paths))}")
     _raise_if(problems)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.client import ClientDefinition, load_client
+from harness.load.classes import missing_user_classes
+from harness.load.runner import BUILTIN_LOCUSTFILE
 from harness.scenario.model import DEFER_CROSS_CHECKS, Scenario, scenario_issues
 from harness.yamlmodel import (
     FileProblem,
@@ -69,9 +71,23 @@ def load_scenario(
             client = load_client(client_path, allowed_hosts=allowed_hosts)
         except InvalidFileError as exc:
             problems += exc.problems
+    if client is not None and not problems:
+        base = client_path.parent if client_path is not None else path.parent
+        why = missing_user_classes(locustfile_of(client, base), scenario.load.users)
+        if why is not None:
+            problems += problems_at(
+                [Located(loc=("load", "users"), message=why)], node=node, path=path
+            )
     if problems:
         raise InvalidFileError(problems)
     return ScenarioFile(path=path, scenario=scenario, client=client, client_path=client_path)
+
+
+def locustfile_of(client: ClientDefinition, base: Path) -> Path:
+    """The client's own locustfile (relative to `base`, its file's folder), or the built-in."""
+    if client.locustfile is None:
+        return BUILTIN_LOCUSTFILE
+    return (base / client.locustfile).resolve()
 
 
 def find_scenario_files(paths: Iterable[Path]) -> list[Path]:
