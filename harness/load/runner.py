@@ -204,9 +204,10 @@ class LoadRun:
 
         def started() -> bool:
             if not self.master.alive():
+                tail = self.master.output_tail()
                 raise ProcessStartError(
-                    f"locust exited before the load started; its last output:\n"
-                    f"{self.master.output_tail()}"
+                    f"locust exited before the load started: {locust_error(tail)}; its last "
+                    f"output ({self.master.log_path}):\n{tail}"
                 )
             headers[:] = [h for path in self.request_logs() if (h := _header(path)) is not None]
             return bool(headers)
@@ -293,6 +294,15 @@ class LoadRun:
                 second=last, served=last_served, degraded=last_degraded, failed=last_failed
             ),
         )
+
+
+def locust_error(output: str) -> str:
+    """locust's own error line in its output: the last line that names an error, else the last."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if "error" in line.lower() or "exception" in line.lower():
+            return line
+    return lines[-1] if lines else "it printed nothing"
 
 
 def _header(path: Path) -> Header | None:
