@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         LimitDataToxic,
         MaintenanceFault,
         MalformedJsonFault,
+        PauseFault,
         ResetPeerToxic,
         RestartFault,
         SchemaDriftFault,
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
         UndecryptableFault,
         WrongContentTypeFault,
     )
+    from harness.load.runner import SecondCounts
     from harness.results.checks import CheckResult, Verdict
     from harness.results.journal import Journal
     from harness.runner.engine import RunResult, run
@@ -76,7 +78,6 @@ if TYPE_CHECKING:
         RunFinished,
         RunPhase,
         RunStarted,
-        SecondCounts,
         StackReady,
         Subscriber,
         SubscriberError,
@@ -106,28 +107,92 @@ if TYPE_CHECKING:
         Step,
         Timeline,
     )
-    from harness.scenario.types import ServiceName
     from harness.yamlmodel import InvalidFileError
+    from service_contract.services import ServiceName
 
     __version__: str
 
-# Where the names of __all__ live (the imports above say which is where); imported on first use.
-_HOMES = (
-    "harness.api",
-    "harness.client",
-    "harness.errors",
-    "harness.faults",
-    "harness.results.checks",
-    "harness.results.journal",
-    "harness.runner.engine",
-    "harness.runner.events",
-    "harness.runner.options",
-    "harness.runner.progress",
-    "harness.scenario.checks",
-    "harness.scenario.model",
-    "harness.scenario.types",
-    "harness.yamlmodel",
-)
+# Where each name of __all__ is imported from on first use: the module that defines it (or, for
+# a type alias, the module that declares it), so that a name costs only its own module.
+_HOMES: dict[str, str] = {
+    "load_scenario": "harness.api",
+    "ClientDefinition": "harness.client",
+    "DegradedMarker": "harness.client",
+    "Readiness": "harness.client",
+    "load_client": "harness.client",
+    "ExitCode": "harness.errors",
+    "HarnessError": "harness.errors",
+    "InfrastructureError": "harness.errors",
+    "UnsafeTargetError": "harness.errors",
+    "UsageError": "harness.errors",
+    "BandwidthToxic": "harness.faults",
+    "ClockSkewFault": "harness.faults",
+    "DelayFault": "harness.faults",
+    "DownFault": "harness.faults",
+    "HttpErrorFault": "harness.faults",
+    "KillFault": "harness.faults",
+    "LatencyToxic": "harness.faults",
+    "LimitDataToxic": "harness.faults",
+    "MaintenanceFault": "harness.faults",
+    "MalformedJsonFault": "harness.faults",
+    "PauseFault": "harness.faults",
+    "ResetPeerToxic": "harness.faults",
+    "RestartFault": "harness.faults",
+    "SchemaDriftFault": "harness.faults",
+    "ServiceErrorFault": "harness.faults",
+    "SlicerToxic": "harness.faults",
+    "SlowCloseToxic": "harness.faults",
+    "StaleDataFault": "harness.faults",
+    "TimeoutToxic": "harness.faults",
+    "TruncatedBodyFault": "harness.faults",
+    "UndecryptableFault": "harness.faults",
+    "WrongContentTypeFault": "harness.faults",
+    "SecondCounts": "harness.load.runner",
+    "CheckResult": "harness.results.checks",
+    "Verdict": "harness.results.checks",
+    "Journal": "harness.results.journal",
+    "RunResult": "harness.runner.engine",
+    "run": "harness.runner.engine",
+    "CheckEvaluated": "harness.runner.events",
+    "FaultAction": "harness.runner.events",
+    "FaultApplied": "harness.runner.events",
+    "FaultFailed": "harness.runner.events",
+    "FaultRemoved": "harness.runner.events",
+    "LeftoverStopped": "harness.runner.events",
+    "LoadStopped": "harness.runner.events",
+    "PhaseChanged": "harness.runner.events",
+    "RunAborted": "harness.runner.events",
+    "RunEvent": "harness.runner.events",
+    "RunFinished": "harness.runner.events",
+    "RunPhase": "harness.runner.events",
+    "RunStarted": "harness.runner.events",
+    "StackReady": "harness.runner.events",
+    "Subscriber": "harness.runner.events",
+    "SubscriberError": "harness.runner.events",
+    "Tick": "harness.runner.events",
+    "WaitingForWorkers": "harness.runner.events",
+    "RunOptions": "harness.runner.options",
+    "ProgressLine": "harness.runner.progress",
+    "Checks": "harness.scenario.checks",
+    "ClientAliveCheck": "harness.scenario.checks",
+    "LatencyCheck": "harness.scenario.checks",
+    "LatencyLimits": "harness.scenario.checks",
+    "NoDuplicatesCheck": "harness.scenario.checks",
+    "NothingLostCheck": "harness.scenario.checks",
+    "RecoveryTimeCheck": "harness.scenario.checks",
+    "ServedRateCheck": "harness.scenario.checks",
+    "TimeToServedCheck": "harness.scenario.checks",
+    "Load": "harness.scenario.model",
+    "Scenario": "harness.scenario.model",
+    "Stack": "harness.scenario.model",
+    "Stage": "harness.scenario.model",
+    "SteadyState": "harness.scenario.model",
+    "SteadyStateWindow": "harness.scenario.model",
+    "Step": "harness.scenario.model",
+    "Timeline": "harness.scenario.model",
+    "InvalidFileError": "harness.yamlmodel",
+    "ServiceName": "service_contract.services",
+}
 
 
 def __getattr__(name: str) -> object:
@@ -136,9 +201,8 @@ def __getattr__(name: str) -> object:
         from harness.version import installed_version
 
         value = installed_version()
-    elif name in __all__:
-        homes = (importlib.import_module(home) for home in _HOMES)
-        value = next(getattr(home, name) for home in homes if hasattr(home, name))
+    elif name in _HOMES:
+        value = getattr(importlib.import_module(_HOMES[name]), name)
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value  # once imported, an ordinary attribute
@@ -182,6 +246,7 @@ __all__ = [
     "MalformedJsonFault",
     "NoDuplicatesCheck",
     "NothingLostCheck",
+    "PauseFault",
     "PhaseChanged",
     "ProgressLine",
     "Readiness",

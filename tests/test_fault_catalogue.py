@@ -51,4 +51,5 @@ def test_network_faults_build_the_toxiproxy_layers_values() -> None:
 
 
 def test_every_kind_is_listed_once() -> None:
-    assert len(faults.FAULT_KINDS) == len(set(faults.FAULT_KINDS)) == 7 + 1 + 11 + 2
+    # toxics, down, app faults, process faults (kill, restart, pause)
+    assert len(faults.FAULT_KINDS) == len(set(faults.FAULT_KINDS)) == 7 + 1 + 11 + 3

@@ -11,6 +11,8 @@ import importlib.metadata
 import io
 import re
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -73,6 +75,7 @@ def _schedule(*steps: dict[str, Any]) -> Schedule:
 DOWN = {"at": "1s", "for": "2s", "target": "bpjs", "fault": {"kind": "down"}}
 OPEN = {"at": "3s", "target": "erm", "fault": {"kind": "latency", "latency": 100}}
 RESTART = {"at": "5s", "target": "erm", "fault": {"kind": "restart"}}
+RESTART_TOOK = 0.4  # seconds from the stop until the restarted process answered
 
 
 # --- the bus --------------------------------------------------------------------------------------
@@ -136,6 +139,14 @@ def test_on_event_takes_one_subscriber_several_or_none() -> None:
 # --- the timeline's events, and the journal's fault windows from them -----------------------------
 
 
+@dataclasses.dataclass(frozen=True)
+class FakeApplied:
+    """A stand-in for AppliedStackFault: what was applied where; a restart's time to answer."""
+
+    label: str
+    back_after_s: float | None = None
+
+
 class FakeStack:
     """A stand-in for RunningStack: records what is applied and removed, fails on request."""
 
@@ -146,16 +157,18 @@ class FakeStack:
         self.fail_remove = fail_remove
         self.calls: list[str] = []
 
-    def apply(self, service: object, fault: harness.DownFault) -> str:
+    def apply(self, service: object, fault: harness.DownFault) -> FakeApplied:
         if str(service) in self.fail_apply:
             raise HarnessError(f"{service} did not answer")
         self.calls.append(f"apply {service} {fault.kind}")
-        return f"{service}/{fault.kind}"
+        back_after = RESTART_TOOK if fault.kind == "restart" else None
+        return FakeApplied(f"{service}/{fault.kind}", back_after_s=back_after)
 
-    def remove(self, applied: str) -> None:
-        if applied.split("/")[0] in self.fail_remove:
-            raise HarnessError(f"{applied} stuck")
-        self.calls.append(f"remove {applied}")
+    def remove(self, applied: FakeApplied) -> float | None:
+        if applied.label.split("/")[0] in self.fail_remove:
+            raise HarnessError(f"{applied.label} stuck")
+        self.calls.append(f"remove {applied.label}")
+        return None
 
 
 def _executor(
@@ -190,6 +203,7 @@ def test_the_executor_sends_each_fault_with_its_scheduled_and_actual_time() -> N
     restart = events[-1]
     assert isinstance(restart, FaultApplied)
     assert restart.instantaneous
+    assert restart.back_after_s == RESTART_TOOK
     assert executor.active() == ["erm: latency latency=100 jitter=0 (downstream)"]
     executor.heal_all()
     healed = events[-1]
@@ -337,16 +351,37 @@ def test_a_suite_holds_the_options_of_its_runs() -> None:
 # --- the Python API's surface ---------------------------------------------------------------------
 
 
-def test_every_public_name_resolves_to_its_home() -> None:
-    for name in harness.__all__:
-        assert getattr(harness, name) is not None, name
-    from harness.runner import engine
-
-    assert harness.run is engine.run
-    assert harness.RunOptions is RunOptions
+def test_every_public_name_is_the_object_of_its_home_module() -> None:
+    homes = harness._HOMES
+    assert set(harness.__all__) == {*homes, "__version__"}
+    for name, home in homes.items():
+        module = importlib.import_module(home)
+        assert getattr(harness, name) is getattr(module, name), name
+        defined_in = getattr(getattr(module, name), "__module__", home)
+        if defined_in.startswith(("harness.", "service_contract.")):  # not a typing alias
+            assert defined_in == home, f"{name} is defined in {defined_in}, not {home}"
     assert "run" in dir(harness)
+
+
+def test_a_name_the_package_does_not_have_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         _ = harness.nope  # type: ignore[attr-defined]
+
+
+@pytest.mark.integration
+def test_a_cheap_name_imports_only_its_own_module() -> None:
+    probe = (
+        "import sys, harness\n"
+        "harness.HarnessError\n"
+        "assert 'harness.runner.engine' not in sys.modules, 'HarnessError loaded the engine'\n"
+        "assert 'harness.scenario.loader' not in sys.modules, 'HarnessError loaded the loader'\n"
+        "harness.ServiceName\n"
+        "assert 'harness.runner.engine' not in sys.modules, 'ServiceName loaded the engine'\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
 
 
 def test_the_version_is_the_installed_distribution_and_the_cli_prints_it() -> None:
