@@ -11,10 +11,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from harness.errors import ExitCode, UsageError
 from harness.results.checks import no_duplicates, nothing_lost
-from harness.results.ledger import Ledger, RecordKind, parse_ledger
+from harness.results.ledger import NATURAL_KEYS, Ledger, RecordKind, parse_ledger
 from harness.results.run import RunData
-from harness.results.timeline import Accepted, RequestLog
+from harness.results.timeline import Accepted, RequestLog, RequestRecorder, read_request_log
 from harness.scenario.checks import NoDuplicatesCheck, NothingLostCheck
 from service_contract import ledger as contract
 from service_contract.ledger import BookingStatus
@@ -180,3 +181,47 @@ def test_a_payload_that_is_no_mock_ledger_is_refused() -> None:
             },
             service="patient-app",
         )
+
+
+@pytest.mark.unit
+def test_an_accepted_record_keyed_otherwise_than_its_ledger_is_a_usage_error(
+    tmp_path: Path,
+) -> None:
+    key = {"nik": "3201", "tanggal": "2025-03-25", "kodepoli": "INT"}
+    good = tmp_path / "good.jsonl"
+    with RequestRecorder(good, t0=0.0) as recorder:
+        recorder.accepted(RecordKind.REGISTRATION, key, at=1)
+        recorder.accepted(RecordKind.BOOKING, {}, idempotency_key="outbox-1", at=2)
+    assert len(read_request_log([good]).accepted) == 2
+
+    bad = tmp_path / "bad.jsonl"
+    with RequestRecorder(bad, t0=0.0) as recorder:  # a registration's date name on a booking
+        recorder.accepted(RecordKind.BOOKING, key, at=3)
+    with pytest.raises(UsageError) as refused:
+        read_request_log([bad])
+    assert str(refused.value) == (
+        f"{bad}:2: an accepted booking is keyed by nik, tanggal, kodepoli; a booking's natural"
+        " key is nik, tanggalperiksa, kodepoli, named as its ledger names them"
+        ' (docs/custom-load.md, "A locustfile of your own")'
+    )
+    assert refused.value.exit_code == ExitCode.USAGE
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("kind", "key"),
+    [
+        (RecordKind.SUBMISSION, {"nik": "3201", "tanggal_perjalanan": "2020-12-19"}),
+        (RecordKind.REGISTRATION, {"nik": "3201"}),  # a part of the key would match too much
+        (RecordKind.BOOKING, {}),  # neither a natural key nor an idempotency key
+    ],
+)
+def test_a_key_the_checks_cannot_match_names_what_was_expected(
+    tmp_path: Path, kind: RecordKind, key: dict[str, str]
+) -> None:
+    log = tmp_path / "requests.jsonl"
+    with RequestRecorder(log, t0=0.0) as recorder:
+        recorder.accepted(kind, key, at=1)
+    expected = ", ".join(NATURAL_KEYS[kind])
+    with pytest.raises(UsageError, match=f"keyed by .*; a {kind}'s natural key is {expected},"):
+        read_request_log([log])

@@ -405,7 +405,13 @@ class HarnessUser(HttpUser):
         idempotency_key: str | None = None,
         reference: str | None = None,
     ) -> None:
-        """Record what the patient was told was accepted, keyed as the backend keys it."""
+        """Record what the patient was told was accepted, keyed as the backend keys it.
+
+        `key` holds exactly the kind's natural-key fields under the ledger's names
+        (`harness.results.ledger.NATURAL_KEYS`: a booking's date is `tanggalperiksa`), or is empty
+        when `idempotency_key` is given. The run refuses any other key when it reads the request
+        log (exit 2): see docs/custom-load.md.
+        """
         recorder = _State.recorder
         if recorder is not None:
             recorder.accepted(

@@ -19,7 +19,9 @@ Format `harness-requests/1`: UTF-8 JSON lines, one record per line, each with a 
   finished after its second was flushed): readers add them up.
 - `accepted` records what a patient was told was accepted: kind (registration | booking |
   submission), the natural key as the backend stores it, and the client's idempotency key if the
-  client sent one. The checks match them against the backend ledgers.
+  client sent one. The checks match them against the backend ledgers. `key` holds exactly the
+  kind's natural-key fields under the ledger's names (harness.results.ledger.NATURAL_KEYS), or is
+  empty when an idempotency key is given; any other key is a UsageError when the log is read.
 - `flush` is a recorder's mark, written after the buckets of each flush: every request of
   `source` that started before second `through` and had finished is in the log, and `requests`
   counts all of that source's requests written so far. The last one at stop has `final: true`.
@@ -46,7 +48,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from harness.errors import UsageError
 from harness.results.histogram import LatencyHistogram, bin_index
-from harness.results.ledger import RecordKind
+from harness.results.ledger import NATURAL_KEYS, RecordKind
 from harness.results.vocabulary import Outcome
 
 FORMAT: Final = "harness-requests/1"
@@ -408,10 +410,31 @@ def _read_lines(path: Path) -> Iterator[Header | Bucket | Accepted | Flush | Wor
             if not text.strip():
                 continue
             try:
-                yield _LINE.validate_json(text)
+                line = _LINE.validate_json(text)
             except ValidationError as exc:
                 first = exc.errors()[0]
                 where = ".".join(str(p) for p in first["loc"])
                 raise UsageError(
                     f"{path}:{number}: not a {FORMAT} record ({where}: {first['msg']})"
                 ) from None
+            if isinstance(line, Accepted) and (problem := _key_problem(line)):
+                raise UsageError(f"{path}:{number}: {problem}")
+            yield line
+
+
+def _key_problem(accepted: Accepted) -> str | None:
+    """Why the checks could not match this record against its ledger, if they could not.
+
+    A record is matched by its idempotency key when both sides have one, else by its natural key
+    field by field: a field the ledger does not name (`tanggal` for a booking) would make
+    nothing_lost fail for a record the backend holds.
+    """
+    expected = NATURAL_KEYS[accepted.kind]
+    given = tuple(accepted.key)
+    if set(given) == set(expected) or (not given and accepted.idempotency_key is not None):
+        return None
+    return (
+        f"an accepted {accepted.kind} is keyed by {', '.join(given) or 'nothing'}; a"
+        f" {accepted.kind}'s natural key is {', '.join(expected)}, named as its ledger names them"
+        ' (docs/custom-load.md, "A locustfile of your own")'
+    )
