@@ -187,13 +187,16 @@ class AttributeSpec:
     name: str
     unit: str
     help: str
+    note: str = ""
+    """What a special value means ("0 holds it open until removed"), after the unit."""
     default: int | None = None
     minimum: int = 0
 
     @property
     def description(self) -> str:
-        """What it means, with its unit: "delay added to the data, ms"."""
-        return f"{self.help}, {self.unit}"
+        """What it means, with its unit: "delay added to the data (ms)"."""
+        text = f"{self.help} ({self.unit})"
+        return f"{text}; {self.note}" if self.note else text
 
     def describe(self) -> str:
         need = "required" if self.default is None else f"default {self.default}"
@@ -216,7 +219,8 @@ TOXIC_ATTRIBUTES: Final[Mapping[ToxicType, tuple[AttributeSpec, ...]]] = Mapping
             AttributeSpec(
                 name="timeout",
                 unit="ms",
-                help="drop all data, close after this long; 0 holds it open until removed",
+                help="drop all data, close the connection after this long",
+                note="0 holds it open until removed",
                 default=0,
             ),
         ),
@@ -235,7 +239,9 @@ TOXIC_ATTRIBUTES: Final[Mapping[ToxicType, tuple[AttributeSpec, ...]]] = Mapping
             AttributeSpec(name="delay", unit="µs", help="delay between slices", default=0),
         ),
         ToxicType.LIMIT_DATA: (
-            AttributeSpec(name="bytes", unit="bytes", help="close the connection after this many"),
+            AttributeSpec(
+                name="bytes", unit="bytes", help="data sent before the connection closes"
+            ),
         ),
     }
 )

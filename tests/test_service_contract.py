@@ -21,7 +21,7 @@ from service_contract.admin import (
     Stats,
     StatsReset,
 )
-from service_contract.faults import AppFaultKind, MaintenanceParams
+from service_contract.faults import AppFaultKind, MaintenanceParams, ToxicType, toxic_attribute
 from service_contract.ledger import (
     BookingKey,
     BpjsLedger,
@@ -87,6 +87,15 @@ def test_an_active_fault_is_listed_as_its_request_with_its_id_first() -> None:
     listed = ActiveAppFault(id="f1", **dict(DELAY)).model_dump(mode="json")
     assert list(listed) == ["id", "kind", "route", "methods", "probability", "params"]
     assert {k: v for k, v in listed.items() if k != "id"} == DELAY.model_dump(mode="json")
+
+
+def test_a_toxic_attribute_is_described_with_its_unit_then_its_special_value() -> None:
+    assert toxic_attribute(ToxicType.LATENCY, "latency").description == (
+        "delay added to the data (ms)"
+    )
+    assert toxic_attribute(ToxicType.TIMEOUT, "timeout").description == (
+        "drop all data, close the connection after this long (ms); 0 holds it open until removed"
+    )
 
 
 def test_a_fault_request_checks_its_params_route_and_methods() -> None:
