@@ -45,6 +45,14 @@ class AppFaultKind(StrEnum):
     CLOCK_SKEW = "clock_skew"
 
 
+class DelayWhen(StrEnum):
+    """When a delay fault holds the request: before the handler runs, or after it has run and
+    committed, holding back only the answer (the slow but successful case)."""
+
+    BEFORE = "before"
+    AFTER = "after"
+
+
 class DriftMode(StrEnum):
     """How a schema_drift fault changes its field: renamed, left out, null or of another type."""
 
@@ -90,6 +98,12 @@ class ServiceErrorParams(FaultParams):
 class DelayParams(FaultParams):
     ms: Annotated[int, Field(ge=0, le=600_000)] = Field(
         default=1000, description="server-side delay before answering, ms"
+    )
+    when: DelayWhen = Field(
+        default=DelayWhen.BEFORE,
+        description="before: the request waits, then runs; after: it runs and commits, then "
+        "the answer waits (a client that times out and retries without an Idempotency-Key "
+        "makes a duplicate)",
     )
 
 

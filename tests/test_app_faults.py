@@ -130,6 +130,41 @@ def test_delay_holds_the_response_at_least_that_long(app: httpx.Client) -> None:
     assert elapsed >= 0.4
 
 
+def test_delay_after_commits_first_and_holds_back_only_the_answer(app: httpx.Client) -> None:
+    """The slow but successful case: the client gives up, yet the booking was made."""
+    patient = active_patients()[23]
+    headers = authed(app, patient)
+    where = slot(9)
+    add_fault(
+        app,
+        "delay",
+        route=f"{API}/bookings",
+        methods=["POST"],
+        params={"ms": 3000, "when": "after"},
+    )
+    started = time.monotonic()
+    with pytest.raises(httpx.ReadTimeout):
+        app.post(f"{API}/bookings", json=where.body(), headers=headers, timeout=0.5)
+    mine = [
+        b
+        for b in app.get("/__admin/ledger").json()["bookings"]
+        if b["naturalKey"]["nik"] == patient.nik
+    ]
+    assert len(mine) == 1  # committed before the client timed out
+    assert time.monotonic() - started < 3.0  # and seen in the ledger while the answer waits
+    # `before` (the default) holds the request itself: nothing happens until the delay is over
+    app.delete("/__admin/faults").raise_for_status()
+    add_fault(app, "delay", route=f"{API}/bookings", methods=["POST"], params={"ms": 3000})
+    other = active_patients()[24]
+    with pytest.raises(httpx.ReadTimeout):
+        app.post(f"{API}/bookings", json=where.body(), headers=authed(app, other), timeout=0.5)
+    assert not [
+        b
+        for b in app.get("/__admin/ledger").json()["bookings"]
+        if b["naturalKey"]["nik"] == other.nik
+    ]
+
+
 # --- faults on the response bytes --------------------------------------------------------------
 
 

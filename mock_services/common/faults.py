@@ -40,6 +40,7 @@ from service_contract.faults import (
     AppFaultKind,
     ClockSkewParams,
     DelayParams,
+    DelayWhen,
     DriftMode,
     FaultParams,
     HttpErrorParams,
@@ -323,10 +324,14 @@ class FaultMiddleware:
     async def _faulted(self, scope: Scope, receive: Receive, send: Send) -> None:
         fired = self.board.choose(scope["method"], scope["path"])
         body_faults: list[ActiveFault] = []
+        held_ms = 0  # delays with when=after: the handler runs and commits, the answer waits
         for fault in fired:
             params = fault.params
             if isinstance(params, DelayParams):
-                await asyncio.sleep(params.ms / 1000)
+                if params.when is DelayWhen.AFTER:
+                    held_ms += params.ms
+                else:
+                    await asyncio.sleep(params.ms / 1000)
             elif isinstance(params, HttpErrorParams):
                 page = GATEWAY_PAGES[params.status].encode()
                 await _send_simple(send, params.status, "text/html; charset=utf-8", page)
@@ -354,11 +359,12 @@ class FaultMiddleware:
             ):
                 body_faults.append(fault)
         token = _current_faults.set(tuple(fired))
+        answer = _held_back(send, held_ms / 1000) if held_ms else send
         try:
             if body_faults:
-                await self._rewrite_body(scope, receive, send, body_faults)
+                await self._rewrite_body(scope, receive, answer, body_faults)
             else:
-                await self.app(scope, receive, send)
+                await self.app(scope, receive, answer)
         finally:
             _current_faults.reset(token)
 
@@ -398,6 +404,20 @@ class FaultMiddleware:
         # A short body under a full Content-Length makes the server close the connection early,
         # which the client sees as an incomplete read: exactly what a dying gateway does.
         await send({"type": "http.response.body", "body": body})
+
+
+def _held_back(send: Send, seconds: float) -> Send:
+    """`send` that waits `seconds` before the response starts: the handler has run by then."""
+    held = False
+
+    async def hold_then_send(message: Message) -> None:
+        nonlocal held
+        if not held and message["type"] == "http.response.start":
+            held = True
+            await asyncio.sleep(seconds)
+        await send(message)
+
+    return hold_then_send
 
 
 def _malform(body: bytes) -> bytes:
