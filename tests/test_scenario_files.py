@@ -236,6 +236,15 @@ def test_user_classes_the_locustfile_lacks_are_named_before_anything_starts(
     assert harness("validate", "--client", str(builtin), str(OUTAGE)).returncode == 0
 
 
+def test_patience_is_a_load_setting_of_ten_seconds_by_default(tmp_path: Path) -> None:
+    default = load_scenario(write(tmp_path, MINIMAL, "default.yaml")).scenario
+    assert default.load.patience == 10.0
+    text = MINIMAL.replace("  duration: 60s", "  duration: 60s\n  patience: 2500ms")
+    assert load_scenario(write(tmp_path, text, "quick.yaml")).scenario.load.patience == 2.5
+    zero = write(tmp_path, text.replace("2500ms", "0s"), "zero.yaml")
+    assert_usage_error(harness("validate", str(zero)), "zero.yaml:7:", "load.patience")
+
+
 def test_overlapping_toxics_of_one_kind_are_rejected(tmp_path: Path) -> None:
     text = MINIMAL.replace(
         "checks:",

@@ -410,6 +410,7 @@ def _load_plan(plan: _Plan, started: _Started) -> LoadPlan:
         seed=scenario.stack.seed,
         user_counts=counts,
         degraded_marker=client.degraded_marker,
+        patience_s=scenario.load.patience,
         visit_date=dt.date.today().isoformat(),
     )
     options = plan.options

@@ -192,6 +192,11 @@ class Load(Strict):
         default=(),
         description="stretches of the load with their own user counts, instead of duration",
     )
+    patience: PositiveSeconds = Field(
+        default=10.0,
+        description="how long a simulated patient waits for an answer before giving up (the "
+        "request counts as failed); wall-clock time, not scaled",
+    )
 
     @model_validator(mode="after")
     def _shape(self) -> Load:
