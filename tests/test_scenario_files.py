@@ -19,6 +19,7 @@ from harness.errors import UnsafeTargetError
 from harness.faults import DownFault, MaintenanceFault
 from harness.scenario import build_schedule, load_scenario
 from harness.scenario.model import Scenario
+from harness.scenario.schedule import answer_times_scaled
 from harness.yamlmodel import InvalidFileError
 from tests.cli_support import harness_in_process
 
@@ -243,6 +244,30 @@ def test_patience_is_a_load_setting_of_ten_seconds_by_default(tmp_path: Path) ->
     assert load_scenario(write(tmp_path, text, "quick.yaml")).scenario.load.patience == 2.5
     zero = write(tmp_path, text.replace("2500ms", "0s"), "zero.yaml")
     assert_usage_error(harness("validate", str(zero)), "zero.yaml:7:", "load.patience")
+
+
+@pytest.mark.unit
+def test_a_compressed_maintenance_page_says_retry_after_in_compressed_time(tmp_path: Path) -> None:
+    """Incident 3: two hours of maintenance pass in 40 s at time_scale 180, so the page's
+    Retry-After of 7200 s is sent as 40 s, unless the scenario keeps answer times as written."""
+    incident = load_scenario(ROOT / "scenarios" / "incident-3-maintenance.yaml").scenario
+    (step,) = build_schedule(incident).steps
+    assert isinstance(step.fault, MaintenanceFault)
+    assert step.fault.retry_after == 40
+    assert step.end is not None
+    assert step.end - step.start == 40  # the maintenance window, in the same wall seconds
+    full = build_schedule(incident, time_scale=1).steps[0].fault
+    assert isinstance(full, MaintenanceFault)
+    assert full.retry_after == 7200
+    text = (ROOT / "scenarios" / "incident-3-maintenance.yaml").read_text(encoding="utf-8")
+    kept = write(tmp_path, text + "answer_times: as_written\n", "kept.yaml")
+    as_written = build_schedule(load_scenario(kept).scenario).steps[0].fault
+    assert isinstance(as_written, MaintenanceFault)
+    assert as_written.retry_after == 7200
+    short = MaintenanceFault(kind="maintenance", retry_after=60)
+    scaled = answer_times_scaled(short, 180)
+    assert isinstance(scaled, MaintenanceFault)
+    assert scaled.retry_after == 1  # never 0, which would say "come back at once"
 
 
 def test_overlapping_toxics_of_one_kind_are_rejected(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ reports each by its location so that the loader can name the line.
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from typing import Annotated, Any, Union
 
 from pydantic import (
@@ -174,6 +175,13 @@ class Stage(Strict):
     )
 
 
+class AnswerTimes(StrEnum):
+    """Whether times in the mocks' answers follow the scenario's time scale."""
+
+    SCALED = "scaled"
+    AS_WRITTEN = "as_written"
+
+
 class Load(Strict):
     """The patients and staff: locust user classes with counts, for a duration or in stages."""
 
@@ -276,6 +284,12 @@ class Scenario(Strict):
     checks: Checks = Field(description="what must hold for a pass; at least one")
     time_scale: Annotated[float, Field(gt=0)] = Field(
         default=1.0, description="incident seconds per wall second; 160 runs 4h in 90s"
+    )
+    answer_times: AnswerTimes = Field(
+        default=AnswerTimes.SCALED,
+        description="times the mocks put in their answers for a client to act on (a maintenance "
+        "page's Retry-After): `scaled` divides them by the time scale, as the timeline is "
+        "(7200 s at time_scale 180 is sent as 40 s); `as_written` sends them as in the file",
     )
     steady_state: SteadyState = Field(
         default=SteadyState(), description="fault-free windows before and after the timeline"

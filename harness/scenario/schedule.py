@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.faults import AnyFault
-from harness.scenario.model import Scenario
+from harness.faults import AnyFault, MaintenanceFault
+from harness.scenario.model import AnswerTimes, Scenario
 from harness.scenario.types import Target
 
 
@@ -58,19 +58,28 @@ class Schedule:
         return offset + step.start, None if step.end is None else offset + step.end
 
 
+def answer_times_scaled(fault: AnyFault, scale: float) -> AnyFault:
+    """`fault` with the times a client reads in the answers divided by `scale`: a maintenance
+    page's Retry-After, at least 1 s (0 would tell the client to come back at once)."""
+    if isinstance(fault, MaintenanceFault) and scale != 1 and fault.retry_after > 0:
+        return fault.model_copy(update={"retry_after": max(1, round(fault.retry_after / scale))})
+    return fault
+
+
 def build_schedule(scenario: Scenario, *, time_scale: float | None = None) -> Schedule:
     """`scenario`'s timeline in wall seconds; `time_scale` overrides the file's own."""
     scale = scenario.time_scale if time_scale is None else time_scale
     if scale <= 0:
         raise ValueError(f"time scale {scale} must be above 0")
     steps = []
+    scaled_answers = scenario.answer_times is AnswerTimes.SCALED
     for index, step in enumerate(scenario.timeline.steps):
         start, end = scenario.timeline.window(step)
         steps.append(
             ScheduledStep(
                 index=index,
                 target=step.target,
-                fault=step.fault,
+                fault=answer_times_scaled(step.fault, scale) if scaled_answers else step.fault,
                 start=start / scale,
                 end=None if end is None else end / scale,
                 incident_start=start,
