@@ -2,8 +2,14 @@
 
 A Supervisor starts processes in their own session (so a whole process group can be signalled),
 sends their output to log files, waits for readiness on a condition with a deadline, and stops
-everything it started, newest first, when its `with` block ends, whatever ended it. With a state
-file it also records the pids it owns, so a later run can stop orphans left by a `kill -9`.
+everything it started, newest first, when its `with` block ends, whatever ended it.
+
+If the process that owns the Supervisor dies without unwinding (`kill -9`, the OOM killer), its
+processes stop by themselves: a watchdog process (harness/watchdog.py) that the Supervisor tells
+about every process group it starts sends them SIGTERM, and SIGKILL after `orphan_grace` seconds
+(1 s), as soon as its owner is gone. With a state file the Supervisor also records the pids it
+owns, so a later run stops whatever the watchdog could not (the second line of defence; see
+docs/decisions/0010-children-die-with-the-harness.md).
 
     with Supervisor(log_dir=tmp, state_file=state) as sup:
         erm = sup.start(ProcessSpec("erm", [sys.executable, "-m", "mock_services", "erm"],
@@ -18,6 +24,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,9 +33,12 @@ from types import TracebackType
 
 import httpx
 
+from harness import watchdog
 from harness.errors import ProcessStartError
 
 ReadyCheck = Callable[[], bool]
+
+ORPHAN_GRACE_S = 1.0  # once the owner is dead: SIGTERM, and SIGKILL this much later
 
 
 def wait_until(
@@ -140,13 +150,60 @@ class ManagedProcess:
             self.popen.wait(timeout=self.spec.stop_timeout)
 
 
-class Supervisor:
-    """Owns started processes; stops all of them on exit from its `with` block."""
+class _Watchdog:
+    """The watchdog process of one Supervisor (harness/watchdog.py), and the pipe to it."""
 
-    def __init__(self, *, log_dir: Path, state_file: Path | None = None) -> None:
+    def __init__(self, *, grace: float, log_path: Path) -> None:
+        argv = [sys.executable, "-I", "-S", watchdog.__file__, str(os.getpid()), f"{grace:g}"]
+        try:
+            self._popen = subprocess.Popen(
+                [*argv, str(log_path)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,  # a kill of our process group must not take it with us
+                bufsize=0,  # one write per line: lines from two threads never interleave
+            )
+        except OSError as exc:
+            raise ProcessStartError(f"could not start the watchdog ({argv[0]}): {exc}") from exc
+
+    def alive(self) -> bool:
+        return self._popen.poll() is None
+
+    def watch(self, proc: ManagedProcess) -> bool:
+        """Tell it about `proc`'s process group; False if it is no longer there to listen."""
+        assert self._popen.stdin is not None
+        line = f"watch {proc.pid} {' '.join(proc.name.split())}\n"
+        try:
+            self._popen.stdin.write(line.encode())
+        except OSError:  # BrokenPipeError: it died (someone killed it)
+            return False
+        return True
+
+    def close(self) -> None:
+        """Once our processes are stopped: it has nothing left to do, so SIGKILL, and reap it."""
+        self._popen.kill()
+        self._popen.wait()
+        assert self._popen.stdin is not None
+        self._popen.stdin.close()
+
+
+class Supervisor:
+    """Owns started processes; stops all of them on exit from its `with` block, or through its
+    watchdog within `orphan_grace` seconds (plus a moment) of the death of the process it is in."""
+
+    def __init__(
+        self,
+        *,
+        log_dir: Path,
+        state_file: Path | None = None,
+        orphan_grace: float = ORPHAN_GRACE_S,
+    ) -> None:
         self.log_dir = log_dir
         self.state_file = state_file
+        self.orphan_grace = orphan_grace
         self._procs: list[ManagedProcess] = []
+        self._watchdog: _Watchdog | None = None
 
     def __enter__(self) -> Supervisor:
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -167,6 +224,7 @@ class Supervisor:
         return tuple(self._procs)
 
     def start(self, spec: ProcessSpec, *, wait: bool = True) -> ManagedProcess:
+        self._live_watchdog()  # before the fork, so that the child is watched once it exists
         log_path = self.log_dir / f"{spec.name}.log"
         log = log_path.open("ab")
         try:
@@ -185,6 +243,8 @@ class Supervisor:
             log.close()
         proc = ManagedProcess(spec, popen, log_path)
         self._procs.append(proc)
+        if not self._live_watchdog().watch(proc):
+            self._live_watchdog(replace=True)  # it died: a new one, told about every process
         self._write_state()
         if wait:
             proc.wait_ready()
@@ -200,6 +260,20 @@ class Supervisor:
         while self._procs:
             self._procs.pop().stop()
         self._write_state()
+        if self._watchdog is not None:
+            self._watchdog.close()
+            self._watchdog = None
+
+    def _live_watchdog(self, *, replace: bool = False) -> _Watchdog:
+        """The watchdog; a new one, told about every process, if there is none or it died."""
+        if self._watchdog is not None and self._watchdog.alive() and not replace:
+            return self._watchdog
+        if self._watchdog is not None:
+            self._watchdog.close()  # reaps what is left of it
+        self._watchdog = _Watchdog(grace=self.orphan_grace, log_path=self.log_dir / "watchdog.log")
+        for proc in self._procs:
+            self._watchdog.watch(proc)
+        return self._watchdog
 
     def _write_state(self) -> None:
         if self.state_file is None:

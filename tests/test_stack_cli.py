@@ -28,6 +28,7 @@ from harness.errors import ExitCode
 from harness.net import free_port, port_is_free
 from harness.process import ManagedProcess, ProcessSpec, Supervisor, wait_until
 from tests.cli_support import harness_in_process, without_toxiproxy_url
+from tests.process_support import kill_watchdogs_of
 
 pytestmark = pytest.mark.integration
 
@@ -309,6 +310,8 @@ def test_down_stops_everything(tmp_path: Path) -> None:
 def test_down_after_kill_9_of_up_reaps_the_leftovers(tmp_path: Path) -> None:
     with Supervisor(log_dir=tmp_path / "logs") as supervisor:
         stack = start_stack(supervisor, tmp_path / "state", ("bpjs",))
+        # Its watchdog stops them (tests/test_killed_harness.py); without it, `down` must.
+        kill_watchdogs_of(stack.owner.pid)
         stack.owner.kill()
         assert not port_is_free(stack.ports["bpjs"][1])  # orphans still serve
         one_line_error(stack.harness("status"), ExitCode.INFRASTRUCTURE, "is gone")

@@ -15,6 +15,7 @@ from harness.toxiproxy.adapter import ToxiproxyClient
 from harness.toxiproxy.faults import Toxic
 from harness.toxiproxy.install import Provision, Source
 from harness.toxiproxy.server import toxiproxy_server
+from tests.process_support import kill_watchdogs_of
 
 pytestmark = pytest.mark.integration
 
@@ -78,7 +79,10 @@ def test_a_toxic_left_by_a_killed_run_is_gone_after_the_next_start(
         )
         [record] = json.loads((state_dir / "toxiproxy.pids.json").read_text())
         orphan = int(record["pid"])
-        run.kill()  # kill -9 of the harness: its toxiproxy-server lives on in its own session
+        # kill -9 of the harness and of its watchdog (which would stop the server within a
+        # second): its toxiproxy-server lives on in its own session.
+        kill_watchdogs_of(run.pid)
+        run.kill()
         assert _running(orphan)
         assert _has_leftover(url)
         with pytest.raises(httpx.ReadTimeout):  # the left-over toxic still hangs clients
