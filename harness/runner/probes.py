@@ -14,7 +14,7 @@ import time
 import httpx
 
 from harness.results.run import ClientExit, ProbeResult
-from harness.stack.running import ClientProcess
+from harness.stack.running import SupervisedProcess
 
 
 class LivenessProber:
@@ -25,7 +25,7 @@ class LivenessProber:
         url: str,
         *,
         t0: float,
-        client: ClientProcess | None,
+        client: SupervisedProcess | None,
         interval: float = 1.0,
         timeout: float = 2.0,
     ) -> None:

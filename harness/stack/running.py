@@ -66,118 +66,110 @@ class MockProcesses(Protocol):
 PAUSED: Final = "paused by a fault"
 
 
-def _wait_gone(process: ManagedProcess, what: str) -> None:
-    try:
-        wait_until(lambda: not process.alive(), timeout=KILL_WAIT_S, what=f"{what} to die")
-    except TimeoutError:
-        raise InfrastructureError(
-            f"{what} (pid {process.pid}) was still running {KILL_WAIT_S:g}s after SIGKILL"
-        ) from None
+class SupervisedProcess:
+    """One process this process's Supervisor started, as a fault target: kill, restart, pause.
 
-
-def _restart(supervisor: Supervisor, process: ManagedProcess) -> tuple[ManagedProcess, float]:
-    """Stop (SIGTERM, then SIGKILL after its stop timeout), start with the same spec, wait ready."""
-    began = time.monotonic()
-    if process.alive():
-        process.signal(signal.SIGCONT)  # a paused process could not act on SIGTERM
-    started = supervisor.restart(process)
-    return started, time.monotonic() - began
-
-
-class SupervisedMocks:
-    """The mocks started by this process's Supervisor."""
-
-    def __init__(self, supervisor: Supervisor, services: tuple[ServiceName, ...]) -> None:
-        self.supervisor = supervisor
-        self.services = services
-        self.killed: set[ServiceName] = set()
-        self.paused: set[ServiceName] = set()
-
-    def process(self, service: ServiceName) -> ManagedProcess:
-        for proc in self.supervisor.processes:
-            if proc.name == service.value:
-                return proc
-        raise InfrastructureError(f"no {service} mock process in this stack")
-
-    def kill(self, service: ServiceName) -> None:
-        """SIGKILL, and wait until it is gone (its proxy then finds no upstream)."""
-        process = self.process(service)
-        self.killed.add(service)
-        process.kill()
-        _wait_gone(process, f"the {service} mock")
-
-    def restart(self, service: ServiceName) -> float:
-        """Stop it if it runs, start it again on its port with its data, wait until ready.
-
-        It leaves `killed` and `paused` first: if it cannot start, it is a crash, not a fault.
-        """
-        self.killed.discard(service)
-        self.paused.discard(service)
-        _, took = _restart(self.supervisor, self.process(service))
-        return took
-
-    def pause(self, service: ServiceName) -> None:
-        self.process(service).signal(signal.SIGSTOP)
-        self.paused.add(service)
-
-    def resume(self, service: ServiceName) -> None:
-        self.process(service).signal(signal.SIGCONT)
-        self.paused.discard(service)
-
-    def down(self) -> dict[ServiceName, str]:
-        found: dict[ServiceName, str] = {}
-        for service in self.services:
-            process = self.process(service)
-            if not process.alive():
-                found[service] = (
-                    "killed by a fault"
-                    if service in self.killed
-                    else f"exited with code {process.popen.returncode}"
-                )
-            elif service in self.paused:
-                found[service] = PAUSED
-        return found
-
-    def crashed(self) -> list[ManagedProcess]:
-        """Mocks that died without a fault killing them."""
-        return [self.process(s) for s in self.down() if s not in self.killed | self.paused]
-
-
-class ClientProcess:
-    """The client under test, when the harness started it: kill, restart and pause of its process.
-
-    It is started again with the same command, environment and `{work_dir}`, so what it keeps on
-    disk survives; what it keeps only in memory does not. `down_on_purpose` tells the liveness
-    prober that a fault, not a crash, took it down.
+    A mock or the client under test. It is started again with the same spec (command,
+    environment, working directory), so what it keeps on disk survives and what it keeps only in
+    memory does not. `down_on_purpose` tells a watcher (the liveness prober, `harness up`) that a
+    fault, not a crash, has it down.
     """
 
-    def __init__(self, supervisor: Supervisor, process: ManagedProcess) -> None:
+    def __init__(self, supervisor: Supervisor, process: ManagedProcess, *, what: str) -> None:
         self.supervisor = supervisor
         self.process = process
-        self.down_on_purpose = False
+        self.what = what
+        self.killed = False
         self.paused = False
+        self._restarting = False
+
+    @property
+    def down_on_purpose(self) -> bool:
+        return self.killed or self.paused or self._restarting
 
     def kill(self) -> None:
-        self.down_on_purpose = True
+        """SIGKILL, and wait until it is gone (a proxy in front of it then finds no upstream)."""
+        self.killed = True
         self.process.kill()
-        _wait_gone(self.process, "the client under test")
+        try:
+            wait_until(
+                lambda: not self.process.alive(), timeout=KILL_WAIT_S, what=f"{self.what} to die"
+            )
+        except TimeoutError:
+            raise InfrastructureError(
+                f"{self.what} (pid {self.process.pid}) was still running {KILL_WAIT_S:g}s after "
+                "SIGKILL"
+            ) from None
 
     def restart(self) -> float:
-        self.down_on_purpose = True
+        """Stop (SIGTERM, then SIGKILL after its stop timeout), start with the same spec, wait
+        until ready; returns the seconds it took. It is no longer killed or paused first: if it
+        cannot start, that is a crash, not a fault."""
+        self.killed = self.paused = False
+        self._restarting = True
         try:
-            self.process, took = _restart(self.supervisor, self.process)
+            began = time.monotonic()
+            if self.process.alive():
+                self.process.signal(signal.SIGCONT)  # a paused process could not act on SIGTERM
+            self.process = self.supervisor.restart(self.process)
+            return time.monotonic() - began
         finally:
-            self.paused = False
-        self.down_on_purpose = False
-        return took
+            self._restarting = False
 
     def pause(self) -> None:
-        self.down_on_purpose = self.paused = True
+        self.paused = True
         self.process.signal(signal.SIGSTOP)
 
     def resume(self) -> None:
         self.process.signal(signal.SIGCONT)
-        self.down_on_purpose = self.paused = False
+        self.paused = False
+
+    def down(self) -> str | None:
+        """Why it is not serving ("killed by a fault", PAUSED, an exit code), None if it is."""
+        if not self.process.alive():
+            if self.killed:
+                return "killed by a fault"
+            return f"exited with code {self.process.popen.returncode}"
+        return PAUSED if self.paused else None
+
+
+class SupervisedMocks:
+    """The mocks started by this process's Supervisor, one SupervisedProcess each."""
+
+    def __init__(self, supervisor: Supervisor, services: tuple[ServiceName, ...]) -> None:
+        self.services = services
+        started = {proc.name: proc for proc in supervisor.processes}
+        missing = [s for s in services if s.value not in started]
+        if missing:
+            raise InfrastructureError(f"no {missing[0]} mock process in this stack")
+        self._mocks = {
+            s: SupervisedProcess(supervisor, started[s.value], what=f"the {s} mock")
+            for s in services
+        }
+
+    def kill(self, service: ServiceName) -> None:
+        self._mocks[service].kill()
+
+    def restart(self, service: ServiceName) -> float:
+        """Start it again on its port with its data, and wait until it is ready."""
+        return self._mocks[service].restart()
+
+    def pause(self, service: ServiceName) -> None:
+        self._mocks[service].pause()
+
+    def resume(self, service: ServiceName) -> None:
+        self._mocks[service].resume()
+
+    def down(self) -> dict[ServiceName, str]:
+        return {s: why for s, mock in self._mocks.items() if (why := mock.down()) is not None}
+
+    def crashed(self) -> list[ManagedProcess]:
+        """Mocks that died without a fault killing them."""
+        return [
+            mock.process
+            for mock in self._mocks.values()
+            if not mock.down_on_purpose and not mock.process.alive()
+        ]
 
 
 class RunningStack:
@@ -189,7 +181,7 @@ class RunningStack:
         self.topology = topology
         self.toxiproxy = toxiproxy
         self.mocks = mocks
-        self.client: ClientProcess | None = None
+        self.client: SupervisedProcess | None = None
         """The client under test, once attached (`attach_client`): then `client` is a target."""
         self._ports: Mapping[ServiceName, ServicePorts] = {s.service: s for s in topology.services}
         self._faults = StackFaults(
@@ -220,12 +212,12 @@ class RunningStack:
             raise UsageError(f"{name} is not part of the running stack (it runs: {running})")
         return self._ports[name]
 
-    def attach_client(self, supervisor: Supervisor, process: ManagedProcess) -> ClientProcess:
+    def attach_client(self, supervisor: Supervisor, process: ManagedProcess) -> SupervisedProcess:
         """Make the client under test (started by `supervisor`) a target of process faults."""
-        self.client = ClientProcess(supervisor, process)
+        self.client = SupervisedProcess(supervisor, process, what="the client under test")
         return self.client
 
-    def _client(self) -> ClientProcess:
+    def _client(self) -> SupervisedProcess:
         if self.client is None:
             raise UsageError(
                 "the client under test was not started by the harness here, so it cannot be "
@@ -280,7 +272,7 @@ class RunningStack:
         if applied.service == CLIENT:
             client = self._client()
             if applied.killed:
-                if client.process.alive():  # started again already
+                if client.down() is None:  # started again already
                     return None
                 return client.restart()
             if applied.paused:
