@@ -562,3 +562,70 @@ def test_example_text_in_the_plugin_docstring_names_real_fixtures() -> None:
     assert plugin.Chaos.__name__ == "Chaos"
     with pytest.raises(AttributeError):
         _ = plugin.Nope
+
+
+@pytest.mark.e2e
+def test_harness_client_is_a_target_of_kill_and_pause_and_keeps_its_files(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import datetime as dt
+
+        import httpx
+        import pytest
+
+        from harness.process import wait_until
+
+        def test_power_cut(harness_client, harness_stack, chaos):
+            patient = harness_stack.dataset.patients[0]
+            key = {
+                "nik": patient.nik,
+                "tanggal": dt.date.today().isoformat(),
+                "kodepoli": harness_stack.dataset.polyclinics[0].kodepoli,
+            }
+            with chaos.fault("erm", "down"):
+                queued = httpx.post(harness_client.url("/registrations"), json=key, timeout=20)
+                assert queued.status_code == 201, queued.text
+                assert queued.headers["X-Degraded"] == "offline-queue"
+                with chaos.fault("client", "kill"):
+                    with pytest.raises(httpx.ConnectError):
+                        httpx.get(harness_client.url("/health"), timeout=5)
+                again = httpx.post(harness_client.url("/registrations"), json=key, timeout=20)
+                assert again.json()["nomorantrean"] == queued.json()["nomorantrean"]
+            wait_until(
+                lambda: len(harness_stack.ledger("erm", nik=patient.nik)["visits"]) == 1,
+                timeout=30,
+                what="the queued registration in the ERM",
+            )
+
+        def test_pause_freezes_it(harness_client, chaos):
+            with chaos.fault("client", "pause"):
+                with pytest.raises(httpx.ReadTimeout):
+                    httpx.get(harness_client.url("/health"), timeout=1)
+            assert httpx.get(harness_client.url("/health"), timeout=5).status_code == 200
+
+        def test_a_kill_left_on_is_taken_back_by_chaos(harness_client, chaos):
+            chaos.fault("client", "kill")
+
+        def test_after_it_the_client_serves_again(harness_client):
+            assert httpx.get(harness_client.url("/health"), timeout=5).status_code == 200
+        """
+    )
+    result = run(pytester, f"--harness-client={ROOT / 'examples/clients/resilient.yaml'}")
+    result.assert_outcomes(passed=4)
+
+
+@pytest.mark.e2e
+def test_chaos_on_the_client_without_harness_client_says_how(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_no_client(chaos):
+            chaos.fault("client", "kill")
+        """
+    )
+    result = run(pytester)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*chaos.fault('client', 'kill'): no client under test was started*harness_client*"]
+    )

@@ -9,8 +9,10 @@ exit codes and one-line messages of a real process stay tested.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -27,6 +29,7 @@ import pytest
 from harness.errors import ExitCode
 from harness.net import free_port, port_is_free
 from harness.process import ManagedProcess, ProcessSpec, Supervisor, wait_until
+from mock_services.common.dataset import generate
 from tests.cli_support import harness_in_process, without_toxiproxy_url
 from tests.process_support import kill_watchdogs_of
 
@@ -84,9 +87,14 @@ def run_harness(state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]
     )
 
 
-def up_spec(state_dir: Path, ports: dict[str, tuple[int, int]], toxiproxy_port: int) -> ProcessSpec:
+def up_spec(
+    state_dir: Path,
+    ports: dict[str, tuple[int, int]],
+    toxiproxy_port: int,
+    extra: tuple[str, ...] = (),
+) -> ProcessSpec:
     argv = [sys.executable, "-m", "harness.cli", "up", "--toxiproxy-port", str(toxiproxy_port)]
-    argv += ["--services", ",".join(ports)]
+    argv += ["--services", ",".join(ports), *extra]
     for service, (mock, proxy) in ports.items():
         argv += ["--port", f"{service}={mock}:{proxy}"]
     return ProcessSpec(
@@ -99,10 +107,15 @@ def up_spec(state_dir: Path, ports: dict[str, tuple[int, int]], toxiproxy_port: 
     )
 
 
-def start_stack(supervisor: Supervisor, state_dir: Path, services: tuple[str, ...]) -> Stack:
+def start_stack(
+    supervisor: Supervisor,
+    state_dir: Path,
+    services: tuple[str, ...],
+    extra: tuple[str, ...] = (),
+) -> Stack:
     ports = {service: (free_port(), free_port()) for service in services}
     toxiproxy_port = free_port()
-    owner = supervisor.start(up_spec(state_dir, ports, toxiproxy_port))
+    owner = supervisor.start(up_spec(state_dir, ports, toxiproxy_port, extra))
     return Stack(state_dir, toxiproxy_port, ports, owner)
 
 
@@ -241,10 +254,11 @@ def test_inject_kill_for_a_while_starts_the_mock_again_with_its_data(healed: Sta
     _, response = get(f"{healed.direct_url('erm')}/__admin/ledger")
     assert response.json() == before  # the same SQLite file under the state directory
     done = healed.harness("inject", "bpjs", "restart")
-    assert (done.returncode, done.stdout) == (
-        0,
-        "harness: restarted the bpjs mock (its data kept)\n",
-    )
+    assert done.returncode == 0, done.stderr
+    assert re.fullmatch(
+        r"harness: restarted the bpjs mock \(its data kept\), ready after \d+\.\d\ds\n",
+        done.stdout,
+    ), done.stdout
     _, response = get(f"{healed.proxy_url('bpjs')}/__admin/health")
     assert response.status_code == 200
     assert healed.owner.alive()
@@ -270,6 +284,7 @@ def test_inject_twice_updates_the_toxic(healed: Stack) -> None:
         (("bpjs", "restart", "--for", "10s"), "restart is instantaneous"),
         (("bpjs", "down", "--for", "soon"), "--for 'soon'"),
         (("bpjs", "latency", "300"), "expected key=value, got '300'"),
+        (("client", "kill"), "no client under test in this stack: start it with the stack"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(stack: Stack, args: tuple[str, ...], message: str) -> None:
@@ -328,3 +343,61 @@ def test_up_stops_cleanly_on_sigint(tmp_path: Path) -> None:
         assert stack.owner.popen.wait(timeout=30) == 0
     assert not (tmp_path / "state" / "stack.json").exists()
     assert not (tmp_path / "state" / "stack.pids.json").exists()
+
+
+def test_up_with_a_client_makes_it_a_fault_target_that_keeps_its_files(tmp_path: Path) -> None:
+    client_file = Path(__file__).resolve().parents[1] / "examples/clients/resilient.yaml"
+    with Supervisor(log_dir=tmp_path / "logs") as supervisor:
+        stack = start_stack(
+            supervisor, tmp_path / "state", SERVICES, ("--client", str(client_file))
+        )
+        client = stack.status()["client"]
+        assert (client["name"], client["process"]) == ("resilient", "running")
+        printed = stack.owner.log_path.read_text()
+        assert f"  client       {client['base_url']}   (resilient" in printed
+        patient = generate(1).patients[0]
+        key = {"nik": patient.nik, "tanggal": dt.date.today().isoformat(), "kodepoli": "INT"}
+        register = f"{client['base_url']}/registrations"
+
+        assert stack.harness("inject", "erm", "down").returncode == 0
+        queued = httpx.post(register, json=key, timeout=20)
+        assert (queued.status_code, queued.headers["X-Degraded"]) == (201, "offline-queue")
+        done = stack.harness("inject", "client", "kill", "--for", "1s")
+        assert "removed client: kill" in done.stdout, done.stderr
+        again = httpx.post(register, json=key, timeout=20)  # its SQLite file in {work_dir}
+        assert again.json()["nomorantrean"] == queued.json()["nomorantrean"]
+
+        assert stack.harness("inject", "client", "pause").returncode == 0
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.get(f"{client['base_url']}/health", timeout=1)
+        assert stack.status()["client"]["process"] == "not running (paused by a fault)"
+        done = stack.harness("heal")
+        assert "healed erm: network: down" in done.stdout
+        assert "healed client: process: paused by a fault, resumed" in done.stdout
+        done = stack.harness("inject", "client", "restart")
+        assert done.stdout.startswith("harness: restarted the client (its data kept), ready after")
+        one_line_error(
+            stack.harness("inject", "client", "latency", "latency=3"),
+            ExitCode.USAGE,
+            "latency is not a fault of the client's process",
+        )
+        erm_ledger = f"{stack.direct_url('erm')}/__admin/ledger"
+        wait_until(
+            lambda: len(httpx.get(erm_ledger, params={"nik": patient.nik}).json()["visits"]) == 1,
+            timeout=30,
+            what="the queued registration in the ERM, once",
+        )
+
+        # A client that dies when no fault killed it stops the stack, saying so.
+        pids = json.loads((tmp_path / "state" / "stack.pids.json").read_text())
+        os.kill(next(r["pid"] for r in pids if r["name"] == "client-resilient"), signal.SIGKILL)
+        assert stack.owner.popen.wait(timeout=30) == ExitCode.INFRASTRUCTURE
+    assert "client-resilient exited with code -9 while the stack was up" in (
+        stack.owner.log_path.read_text()
+    )
+
+
+def test_up_with_a_missing_client_file_exits_2(tmp_path: Path) -> None:
+    done = run_harness(tmp_path, "up", "--client", str(tmp_path / "nope.yaml"))
+    one_line_error(done, ExitCode.USAGE, "nope.yaml")
+    assert not (tmp_path / "stack.json").exists()

@@ -14,10 +14,18 @@ starts until a test asks for it.
     @pytest.mark.scenario("scenarios/incident-2-erm-down.yaml", client="clients/ours.yaml")
     def test_incident_2(scenario_run): ...
 
+    def test_outbox_survives_a_power_cut(harness_client, chaos):   # --harness-client FILE
+        register(harness_client.url("/registrations"), ...)
+        with chaos.fault("erm", "down"):
+            ...                                           # queued in the client's outbox
+            chaos.fault("client", "kill").remove()        # SIGKILL, then started again
+
 Fixtures: `harness_stack` (session: toxiproxy, the mocks and their proxies on free loopback
-ports, so pytest-xdist workers never clash), `chaos` (faults healed at teardown; anything left on
-the stack fails the test) and `scenario_run`. Markers: `fault` and `scenario`. Options, ini keys
-and environment variables: harness.pytest_plugin.settings.
+ports, so pytest-xdist workers never clash), `harness_client` (session: the client under test of
+--harness-client, started on that stack; then `client` takes kill, restart and pause), `chaos`
+(faults healed at teardown; anything left on the stack fails the test) and `scenario_run`.
+Markers: `fault` and `scenario`. Options, ini keys and environment variables:
+harness.pytest_plugin.settings.
 """
 
 from __future__ import annotations
@@ -33,7 +41,13 @@ from harness.pytest_plugin.settings import PluginSettings, add_options, read_set
 
 if TYPE_CHECKING:
     from harness.pytest_plugin.chaos import Chaos, ChaosError, ChaosFault
-    from harness.pytest_plugin.stack import BpjsAccess, ErmAccess, SessionStack, Stack
+    from harness.pytest_plugin.stack import (
+        BpjsAccess,
+        ErmAccess,
+        SessionClient,
+        SessionStack,
+        Stack,
+    )
     from harness.runner.engine import RunResult
 
 # Only light modules at import: pytest loads this plugin in every session of every project that
@@ -98,6 +112,33 @@ def _harness_running(
 def harness_stack(_harness_running: SessionStack) -> Stack:
     """The session stack (harness.pytest_plugin.stack.Stack): URLs, credentials, dataset."""
     return _harness_running.stack
+
+
+@pytest.fixture(scope="session")
+def harness_client(
+    _harness_running: SessionStack,
+    pytestconfig: pytest.Config,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> SessionClient:
+    """The client under test of --harness-client (HARNESS_CLIENT, ini harness_client), started
+    on the session stack and wired to its proxies; `chaos.fault("client", "kill")` can hit it."""
+    from harness.errors import HarnessError
+
+    settings = settings_of(pytestconfig)
+    if settings.client is None:
+        pytest.fail(
+            "harness_client needs a client file: pass --harness-client FILE (or set "
+            "HARNESS_CLIENT, or the ini key harness_client), e.g. examples/clients/resilient.yaml",
+            pytrace=False,
+        )
+    try:
+        return _harness_running.start_client(
+            settings.client,
+            work_dir=tmp_path_factory.mktemp("harness-client"),
+            allowed_hosts=settings.allowed_hosts,
+        )
+    except HarnessError as exc:
+        pytest.fail(f"harness_client could not start: {exc}", pytrace=False)
 
 
 @pytest.fixture
@@ -175,6 +216,7 @@ _LAZY = {
     "Stack": "harness.pytest_plugin.stack",
     "BpjsAccess": "harness.pytest_plugin.stack",
     "ErmAccess": "harness.pytest_plugin.stack",
+    "SessionClient": "harness.pytest_plugin.stack",
     "Chaos": "harness.pytest_plugin.chaos",
     "ChaosFault": "harness.pytest_plugin.chaos",
     "ChaosError": "harness.pytest_plugin.chaos",
@@ -200,6 +242,7 @@ __all__ = [
     "ChaosFault",
     "ErmAccess",
     "RunResult",
+    "SessionClient",
     "Stack",
     "settings_of",
 ]

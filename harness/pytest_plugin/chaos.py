@@ -5,8 +5,10 @@
             ...                                   # BPJS refuses connections here
         chaos.fault("erm", "http_error", status=503, probability=0.5)   # until the test ends
 
-Network faults go to toxiproxy, app faults to the mock's admin API, and `kill` / `restart` to the
-mock's process (a killed mock is started again when its fault is removed). At teardown every fault
+Network faults go to toxiproxy, app faults to the mock's admin API, and `kill` / `restart` /
+`pause` to the mock's process (a killed mock is started again when its fault is removed). The
+target `client` is the client under test the `harness_client` fixture started: it takes kill,
+restart and pause. At teardown every fault
 the test applied is removed; then the whole stack is inspected, and anything still there (a fault
 applied around the fixture, a mock that died) is healed and fails the test with what it was.
 """
@@ -21,7 +23,7 @@ from pydantic import JsonValue
 from harness.errors import HarnessError
 from harness.faults import AnyFault, RestartFault
 from harness.pytest_plugin.stack import SessionStack
-from harness.scenario.types import ServiceName
+from harness.scenario.types import CLIENT, Target
 from harness.stack.apply import AppliedStackFault
 from harness.stack.topology import service_name
 from harness.stack.words import build_fault
@@ -35,7 +37,7 @@ class ChaosFault:
     """One applied fault. A context manager: `with chaos.fault(...):` removes it at the end."""
 
     def __init__(
-        self, chaos: Chaos, service: ServiceName, fault: AnyFault, applied: AppliedStackFault
+        self, chaos: Chaos, service: Target, fault: AnyFault, applied: AppliedStackFault
     ) -> None:
         self._chaos = chaos
         self.service = service
@@ -89,15 +91,22 @@ class Chaos:
         allowed values.
         """
         try:
-            target = service_name(service)
-            self.session.stack.ports(target)  # a mock this session did not start
+            target: Target = CLIENT if service == CLIENT else service_name(service)
+            if target != CLIENT:
+                self.session.stack.ports(target)  # a mock this session did not start
+            elif self.session.running.client_target is None:
+                raise ChaosError(
+                    f"chaos.fault({service!r}, {kind!r}): no client under test was started on "
+                    "the session stack; ask for the harness_client fixture (it starts "
+                    "--harness-client FILE)"
+                )
             fault = build_fault(kind, attributes)
         except HarnessError as exc:
             raise ChaosError(f"chaos.fault({service!r}, {kind!r}): {exc}") from None
         return self.apply(target, fault)
 
-    def apply(self, service: ServiceName, fault: AnyFault) -> ChaosFault:
-        """Apply a catalogue fault value (harness.faults) to `service`."""
+    def apply(self, service: Target, fault: AnyFault) -> ChaosFault:
+        """Apply a catalogue fault value (harness.faults) to `service` (or the client)."""
         try:
             applied = self.session.running.apply(service, fault)
         except HarnessError as exc:
@@ -114,9 +123,13 @@ class Chaos:
         return [handle.describe() for handle in self._applied]
 
     def heal(self, service: str | None = None) -> list[str]:
-        """Remove every fault of `service` (default: all services), including ones applied
-        around this fixture; returns what was removed."""
-        targets = self.session.stack.services if service is None else (service_name(service),)
+        """Remove every fault of `service` (default: all services and the client), including
+        ones applied around this fixture; returns what was removed."""
+        targets: tuple[Target, ...]
+        if service is None:
+            targets = (*self.session.stack.services, CLIENT)
+        else:
+            targets = (CLIENT if service == CLIENT else service_name(service),)
         healed: list[str] = []
         for handle in [h for h in self._applied if h.service in targets]:
             handle.remove()

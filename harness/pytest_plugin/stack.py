@@ -161,13 +161,48 @@ class Stack:
         return values
 
 
-class SessionStack:
-    """The session's RunningStack (every fault goes through it), its test-facing view, its logs."""
+@dataclass(frozen=True, kw_only=True)
+class SessionClient:
+    """The client under test the `harness_client` fixture started on the session stack."""
 
-    def __init__(self, running: RunningStack, *, log_dir: Path) -> None:
+    name: str
+    base_url: str
+    work_dir: Path
+
+    def url(self, path: str = "") -> str:
+        """base_url + path, e.g. client.url("/registrations")."""
+        return self.base_url.rstrip("/") + path
+
+
+class SessionStack:
+    """The session's RunningStack (every fault goes through it), its test-facing view, its logs,
+    and the Supervisor that owns its processes."""
+
+    def __init__(self, running: RunningStack, *, log_dir: Path, supervisor: Supervisor) -> None:
         self.running = running
         self.log_dir = log_dir
+        self.supervisor = supervisor
         self.stack = Stack(running)
+
+    def start_client(
+        self, path: Path, *, work_dir: Path, allowed_hosts: tuple[str, ...] = ()
+    ) -> SessionClient:
+        """Start the client of client file `path` wired to this stack's proxies; one with a
+        command becomes the target `client` of chaos.fault. Stopped with the stack."""
+        from harness.client import load_client
+        from harness.runner.client import start_on_stack
+
+        definition = load_client(path, allowed_hosts=allowed_hosts)
+        running = start_on_stack(
+            self.supervisor,
+            self.running,
+            definition,
+            definition_dir=path.resolve().parent,
+            port=free_ports(1)[0],
+            work_dir=work_dir,
+            allowed_hosts=allowed_hosts,
+        )
+        return SessionClient(name=definition.name, base_url=running.base_url, work_dir=work_dir)
 
 
 @contextlib.contextmanager
@@ -187,7 +222,7 @@ def session_stack(
         Supervisor(log_dir=log_dir, state_file=owner_state_file(state_dir, STATE_PREFIX)) as sup,
         running_stack(sup, topology, provision=provision) as running,
     ):
-        yield SessionStack(running, log_dir=log_dir)
+        yield SessionStack(running, log_dir=log_dir, supervisor=sup)
 
 
 def _interruptible_if_main_thread() -> contextlib.AbstractContextManager[None]:

@@ -12,6 +12,7 @@ from harness.client import ClientDefinition, TemplateName, render
 from harness.errors import UsageError
 from harness.net import LOOPBACK_HOST, require_loopback
 from harness.process import ManagedProcess, ProcessSpec, Supervisor, http_ready
+from harness.stack.running import RunningStack
 from service_contract import credentials
 
 
@@ -88,6 +89,33 @@ def start_client(
         ready_timeout=definition.readiness.timeout,
     )
     return RunningClient(definition, base_url, sup.start(spec))
+
+
+def start_on_stack(
+    sup: Supervisor,
+    stack: RunningStack,
+    definition: ClientDefinition,
+    *,
+    definition_dir: Path,
+    port: int,
+    work_dir: Path,
+    allowed_hosts: tuple[str, ...] = (),
+) -> RunningClient:
+    """Start the client wired to `stack`'s proxies (see start_client); one the harness started
+    becomes the stack's `client` target of kill, restart and pause."""
+    values = template_values(
+        definition,
+        port=definition.port or port,
+        proxy_urls={str(s.service): s.proxy_url for s in stack.topology.services},
+        work_dir=work_dir,
+        seed=stack.topology.seed,
+    )
+    running = start_client(
+        sup, definition, definition_dir=definition_dir, values=values, allowed_hosts=allowed_hosts
+    )
+    if running.process is not None:
+        stack.attach_client(sup, running.process)
+    return running
 
 
 def describe_command(definition: ClientDefinition, values: Mapping[str, str]) -> str:

@@ -56,7 +56,7 @@ from harness.results.junit import write_junit
 from harness.results.ledger import Ledger
 from harness.results.run import LoadGeneration, RunData
 from harness.results.timeline import read_request_log
-from harness.runner.client import RunningClient, start_client, template_values
+from harness.runner.client import RunningClient, start_on_stack
 from harness.runner.events import (
     EVENTS_LOG,
     CheckEvaluated,
@@ -382,22 +382,15 @@ def _start(sup: Supervisor, teardown: contextlib.ExitStack, plan: _Plan) -> _Sta
         ports, scenario.stack.services, seed=scenario.stack.seed, db_dir=plan.run_dir / "db"
     )
     stack = teardown.enter_context(running_stack(sup, topology, provision=plan.provision))
-    values = template_values(
-        client,
-        port=client.port or ports[-1],
-        proxy_urls={str(s.service): s.proxy_url for s in topology.services},
-        work_dir=plan.run_dir / "client",
-        seed=scenario.stack.seed,
-    )
-    running = start_client(
+    running = start_on_stack(
         sup,
+        stack,
         client,
         definition_dir=plan.client.base_dir,
-        values=values,
+        port=ports[-1],
+        work_dir=plan.run_dir / "client",
         allowed_hosts=plan.options.allowed_hosts,
     )
-    if running.process is not None:  # the harness started it: kill, restart, pause can hit it
-        stack.attach_client(sup, running.process)
     return _Started(stack, running)
 
 

@@ -1,10 +1,12 @@
 """By-hand commands to reproduce an incident on a laptop: up, status, inject, heal, down.
 
     harness up                                  # toxiproxy + 3 mocks + 3 proxies; Ctrl-C stops
+    harness up --client examples/clients/resilient.yaml   # ... and the client under test
     harness status [--json]
     harness inject bpjs down --for 30s          # network fault (toxiproxy)
     harness inject erm http_error status=503    # app fault (the mock's admin API)
     harness inject erm kill --for 10s           # process fault (kill -9, started again after)
+    harness inject client pause --for 5s        # the client `up --client` started, frozen
     harness heal [service]
     harness down
 
@@ -17,6 +19,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shlex
+import shutil
 import signal
 import sys
 import threading
@@ -28,15 +32,23 @@ from types import FrameType
 from pydantic import BaseModel, ConfigDict
 
 from harness import paths
+from harness.client import ClientDefinition, load_client
 from harness.durations import format_duration, parse_duration
 from harness.errors import ExitCode, ProcessStartError, UsageError
 from harness.faults import RestartFault
+from harness.net import free_ports
 from harness.process import Supervisor, wait_until
+from harness.runner.client import start_on_stack
 from harness.scenario.types import CLIENT, ServiceName, Target
 from harness.stack import control, state
 from harness.stack.admin import describe_app_fault
-from harness.stack.control import OwnerMocks, serve_pending
-from harness.stack.running import RunningStack, SupervisedMocks, running_stack
+from harness.stack.control import OwnerClient, OwnerMocks, serve_pending
+from harness.stack.running import (
+    RunningStack,
+    SupervisedMocks,
+    SupervisedProcess,
+    running_stack,
+)
 from harness.stack.topology import (
     DEFAULT_MOCK_PORTS,
     DEFAULT_PROXY_PORTS,
@@ -79,6 +91,21 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     up.add_argument("--db-dir", type=Path, default=None, help="SQLite files (default .state/db)")
     up.add_argument("--for", dest="duration", default=None, help="stop by itself after e.g. 10m")
+    up.add_argument(
+        "--client",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also start the client under test of this client file, wired to the proxies; "
+        "then `harness inject client kill|restart|pause` can hit it",
+    )
+    up.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="allow a non-loopback client host (never production)",
+    )
     up.set_defaults(handler=_up)
 
     status = subcommands.add_parser("status", help="proxies, network faults and app faults")
@@ -91,7 +118,7 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         description=f"Faults: {fault_names()}.",
     )
     inject.add_argument(
-        "service", help=", ".join(ServiceName) + ", or client (a client the harness started)"
+        "service", help=", ".join(ServiceName) + ", or client (started by `harness up --client`)"
     )
     inject.add_argument("fault", help="a fault kind, e.g. latency, down, http_error")
     inject.add_argument("attributes", nargs="*", metavar="key=value", help="e.g. latency=300")
@@ -101,7 +128,9 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     inject.set_defaults(handler=_inject)
 
     heal = subcommands.add_parser("heal", help="remove every fault (of one service)")
-    heal.add_argument("service", nargs="?", default=None, help=", ".join(ServiceName))
+    heal.add_argument(
+        "service", nargs="?", default=None, help=", ".join(ServiceName) + ", or client"
+    )
     heal.set_defaults(handler=_heal)
 
     down = subcommands.add_parser("down", help="stop the stack that `harness up` started")
@@ -156,6 +185,8 @@ def _up(args: argparse.Namespace) -> int:
     state_dir = paths.state_dir()
     topology = _topology(args, state_dir)
     duration = _duration(args.duration)
+    allowed_hosts = tuple(args.allow_host)
+    client = None if args.client is None else load_client(args.client, allowed_hosts=allowed_hosts)
     existing = state.read(state_dir)
     if existing is not None and existing.owner_alive():
         raise ProcessStartError(
@@ -174,12 +205,20 @@ def _up(args: argparse.Namespace) -> int:
         Supervisor(log_dir=log_dir, state_file=state_dir / state.PIDS_FILE) as supervisor,
         running_stack(supervisor, topology, provision=provision) as stack,
     ):
-        info = state.StackInfo.of(topology, toxiproxy_url=stack.toxiproxy.url, log_dir=log_dir)
+        endpoint = None
+        if client is not None:
+            assert args.client is not None
+            endpoint = _start_client(supervisor, stack, client, args.client, state_dir)
+        info = state.StackInfo.of(
+            topology, toxiproxy_url=stack.toxiproxy.url, log_dir=log_dir, client=endpoint
+        )
         _print_urls(info, stack.toxiproxy.version())
         assert isinstance(stack.mocks, SupervisedMocks)  # running_stack's own
         try:
             state.write(state_dir, info)  # last: other commands take it as "the stack is ready"
-            _run_until_stopped(supervisor, stack.mocks, stop, state_dir, duration=duration)
+            _run_until_stopped(
+                supervisor, stack.mocks, stack.client, stop, state_dir, duration=duration
+            )
         finally:
             state.remove(state_dir)
             control.clear(state_dir)
@@ -187,14 +226,43 @@ def _up(args: argparse.Namespace) -> int:
     return int(ExitCode.OK)
 
 
+def _start_client(
+    supervisor: Supervisor,
+    stack: RunningStack,
+    definition: ClientDefinition,
+    path: Path,
+    state_dir: Path,
+) -> state.ClientEndpoint:
+    """Start the client under test on the stack, its files in .state/client (kept across its
+    restarts, fresh for each `harness up`)."""
+    work_dir = state_dir / "client"
+    shutil.rmtree(work_dir, ignore_errors=True)
+    running = start_on_stack(
+        supervisor,
+        stack,
+        definition,
+        definition_dir=path.resolve().parent,
+        port=free_ports(1)[0],
+        work_dir=work_dir,
+    )
+    return state.ClientEndpoint(
+        name=definition.name,
+        base_url=running.base_url,
+        command="" if running.process is None else shlex.join(running.process.spec.argv),
+    )
+
+
 def _print_urls(info: state.StackInfo, version: str) -> None:
     print(f"harness: stack up (seed {info.seed}); point your client at the proxy URLs:")
     for s in info.services:
         print(f"  {s.name:<12} {s.proxy_url}   (direct, never faulted: {s.direct_url})")
+    if info.client is not None:
+        print(f"  client       {info.client.base_url}   ({info.client.name}, send patients here)")
     print(f"toxiproxy {version} API: {info.toxiproxy_url}; logs in {info.log_dir}")
+    client_fault = ", `harness inject client kill --for 5s`" if info.client is not None else ""
     print(
-        "faults: `harness inject bpjs down --for 30s`, `harness inject erm kill --for 10s`, "
-        "`harness status`, `harness heal`"
+        "faults: `harness inject bpjs down --for 30s`, `harness inject erm kill --for 10s`"
+        f"{client_fault}, `harness status`, `harness heal`"
     )
     print("stop with Ctrl-C or `harness down`", flush=True)
 
@@ -202,6 +270,7 @@ def _print_urls(info: state.StackInfo, version: str) -> None:
 def _run_until_stopped(
     supervisor: Supervisor,
     mocks: SupervisedMocks,
+    client: SupervisedProcess | None,
     stop: threading.Event,
     state_dir: Path,
     *,
@@ -210,12 +279,16 @@ def _run_until_stopped(
     """Serve kill/restart requests of `harness inject` and `heal`; stop the stack when a process
     dies that no fault killed, at `duration`, or on a signal."""
     deadline = None if duration is None else time.monotonic() + duration
-    mock_names = {str(service) for service in mocks.services}
+    targets = {str(service) for service in mocks.services}
+    if client is not None:
+        targets.add(client.process.name)
     while not stop.wait(TICK_S):
-        serve_pending(state_dir, mocks)
+        serve_pending(state_dir, mocks, client)
         dead = mocks.crashed() + [
-            p for p in supervisor.processes if p.name not in mock_names and not p.alive()
+            p for p in supervisor.processes if p.name not in targets and not p.alive()
         ]
+        if client is not None and not client.down_on_purpose and not client.process.alive():
+            dead.append(client.process)
         if dead:
             proc = dead[0]
             raise ProcessStartError(
@@ -239,6 +312,14 @@ class ServiceStatus(BaseModel):
     process: str = "running"  # or why the mock is not running, e.g. "killed by a fault"
 
 
+class ClientStatus(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    base_url: str
+    process: str = "running"  # or why it is not, e.g. "paused by a fault"
+
+
 class StackStatus(BaseModel):
     """What `harness status --json` prints."""
 
@@ -250,6 +331,7 @@ class StackStatus(BaseModel):
     toxiproxy_version: str
     proxies: tuple[ProxyState, ...]
     services: tuple[ServiceStatus, ...]
+    client: ClientStatus | None = None  # the client under test `harness up --client` started
 
 
 @contextlib.contextmanager
@@ -261,6 +343,8 @@ def attach(info: state.StackInfo, state_dir: Path) -> Iterator[RunningStack]:
         ToxiproxyClient(info.toxiproxy_url) as toxiproxy,
         RunningStack(info.topology(), toxiproxy, mocks) as stack,
     ):
+        if info.client is not None:
+            stack.remote_client = OwnerClient(mocks)
         yield stack
 
 
@@ -276,7 +360,16 @@ def stack_status(info: state.StackInfo, stack: RunningStack) -> StackStatus:
         )
         for s in info.services
     ]
+    client = None
+    if info.client is not None and stack.client_target is not None:
+        why = stack.client_target.down()
+        client = ClientStatus(
+            name=info.client.name,
+            base_url=info.client.base_url,
+            process="running" if why is None else f"not running ({why})",
+        )
     return StackStatus(
+        client=client,
         owner_pid=info.owner_pid,
         seed=info.seed,
         toxiproxy_url=info.toxiproxy_url,
@@ -316,6 +409,9 @@ def _status(args: argparse.Namespace) -> int:
             print(f"  process: {s.process}")
         if not proxy.toxics and not s.app_faults and proxy.enabled and s.process == "running":
             print("  no faults")
+    if status.client is not None:
+        print(f"{'client':<12} {status.client.base_url} ({status.client.name})")
+        print(f"  process: {status.client.process}")
     return int(ExitCode.OK)
 
 
@@ -341,6 +437,11 @@ def _inject(args: argparse.Namespace) -> int:
     info = state.require_running(state_dir)
     if service != CLIENT:
         info.service(service)
+    elif info.client is None:
+        raise UsageError(
+            "no client under test in this stack: start it with the stack, "
+            "`harness up --client FILE`"
+        )
     with attach(info, state_dir) as stack:
         try:
             applied = stack.apply(service, fault, replace=True)
@@ -352,7 +453,9 @@ def _inject(args: argparse.Namespace) -> int:
             )
             raise
         if isinstance(fault, RestartFault):
-            print(f"harness: restarted the {service} mock (its data kept)", flush=True)
+            what = "the client" if service == CLIENT else f"the {service} mock"
+            took = applied.back_after_s or 0.0
+            print(f"harness: restarted {what} (its data kept), ready after {took:.2f}s", flush=True)
             return int(ExitCode.OK)
         verb = "updated" if applied.replaced else "injected"
         print(f"harness: {verb} {applied.describe()}", flush=True)
@@ -371,7 +474,15 @@ def _inject(args: argparse.Namespace) -> int:
 def _heal(args: argparse.Namespace) -> int:
     state_dir = paths.state_dir()
     info = state.require_running(state_dir)
-    names = [info.service(args.service).name] if args.service else [s.name for s in info.services]
+    names: list[Target] = [s.name for s in info.services]
+    if args.service == CLIENT:
+        if info.client is None:
+            raise UsageError("no client under test in this stack (`harness up --client FILE`)")
+        names = [CLIENT]
+    elif args.service:
+        names = [info.service(args.service).name]
+    elif info.client is not None:
+        names.append(CLIENT)
     with attach(info, state_dir) as stack:
         for name in names:
             healed = [what.partition(": ")[2] for what in stack.heal(name)]

@@ -5,12 +5,14 @@ Only the process that started a mock can start it again, so `harness inject erm 
 directory:
 
     .state/control/<id>.request.json   {"action": "kill", "service": "erm"}
-                                       (kill, restart, pause, resume, or down: what is down)
+                                       (kill, restart, pause, resume, or down: what is down;
+                                       service: a mock, or "client" if `up --client` started one)
     .state/control/<id>.answer.json    {"error": null, "down": {"erm": "killed by a fault"},
-                                        "took_s": null}
+                                        "client": null, "took_s": null}
 
 `harness up` serves the requests on each tick of its loop (`serve_pending`), one at a time, in the
-order they came; `OwnerMocks` writes a request and waits for its answer, or for the owner to go.
+order they came; `OwnerMocks` (and `OwnerClient`, for the client `harness up --client` started)
+writes a request and waits for its answer, or for the owner to go.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from harness.errors import HarnessError, InfrastructureError
 from harness.process import wait_until
-from harness.scenario.types import ServiceName
-from harness.stack.running import MockProcesses
+from harness.scenario.types import CLIENT, ServiceName, Target
+from harness.stack.running import MockProcesses, ProcessTarget
 
 CONTROL_DIR: Final = "control"
 ANSWER_TIMEOUT_S: Final = 120.0  # a restart waits up to a minute for the mock to be ready
@@ -43,7 +45,7 @@ class ControlRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     action: Literal["kill", "restart", "pause", "resume", "down"]
-    service: ServiceName | None = None
+    service: Target | None = None
 
 
 class ControlAnswer(BaseModel):
@@ -51,6 +53,7 @@ class ControlAnswer(BaseModel):
 
     error: str | None = None
     down: dict[ServiceName, str] = {}
+    client: str | None = None  # why the client under test is not serving, None if it is
     took_s: float | None = None  # a restart: seconds until the mock was ready again
 
 
@@ -75,22 +78,22 @@ class OwnerMocks:
         self.timeout = timeout
 
     def kill(self, service: ServiceName) -> None:
-        self._ask(ControlRequest(action="kill", service=service))
+        self.ask(ControlRequest(action="kill", service=service))
 
     def restart(self, service: ServiceName) -> float:
-        took = self._ask(ControlRequest(action="restart", service=service)).took_s
+        took = self.ask(ControlRequest(action="restart", service=service)).took_s
         return 0.0 if took is None else took
 
     def pause(self, service: ServiceName) -> None:
-        self._ask(ControlRequest(action="pause", service=service))
+        self.ask(ControlRequest(action="pause", service=service))
 
     def resume(self, service: ServiceName) -> None:
-        self._ask(ControlRequest(action="resume", service=service))
+        self.ask(ControlRequest(action="resume", service=service))
 
     def down(self) -> dict[ServiceName, str]:
-        return self._ask(ControlRequest(action="down")).down
+        return self.ask(ControlRequest(action="down")).down
 
-    def _ask(self, request: ControlRequest) -> ControlAnswer:
+    def ask(self, request: ControlRequest) -> ControlAnswer:
         self.directory.mkdir(parents=True, exist_ok=True)
         ident = f"{time.time_ns()}-{secrets.token_hex(3)}"
         asked = self.directory / f"{ident}.request.json"
@@ -124,6 +127,29 @@ class OwnerMocks:
         return answer
 
 
+class OwnerClient:
+    """The client under test that a `harness up --client` in another process started."""
+
+    def __init__(self, mocks: OwnerMocks) -> None:
+        self._owner = mocks
+
+    def kill(self) -> None:
+        self._owner.ask(ControlRequest(action="kill", service=CLIENT))
+
+    def restart(self) -> float:
+        took = self._owner.ask(ControlRequest(action="restart", service=CLIENT)).took_s
+        return 0.0 if took is None else took
+
+    def pause(self) -> None:
+        self._owner.ask(ControlRequest(action="pause", service=CLIENT))
+
+    def resume(self) -> None:
+        self._owner.ask(ControlRequest(action="resume", service=CLIENT))
+
+    def down(self) -> str | None:
+        return self._owner.ask(ControlRequest(action="down")).client
+
+
 def clear(state_dir: Path) -> None:
     """Forget every request and answer: at the start and the end of `harness up`, and at
     `harness down`, so that no request outlives the stack it was meant for."""
@@ -133,7 +159,7 @@ def clear(state_dir: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def serve_pending(state_dir: Path, mocks: ServedMocks) -> None:
+def serve_pending(state_dir: Path, mocks: ServedMocks, client: ProcessTarget | None = None) -> None:
     """Carry out the requests waiting in the state directory, oldest first (the owner's side).
 
     A request is claimed (renamed) before it is carried out, so that it is never carried out
@@ -157,7 +183,7 @@ def serve_pending(state_dir: Path, mocks: ServedMocks) -> None:
         if stale:
             continue
         try:
-            answer = _carry_out(ControlRequest.model_validate_json(text), mocks)
+            answer = _carry_out(ControlRequest.model_validate_json(text), mocks, client)
         except ValidationError as exc:
             answer = ControlAnswer(error=f"unreadable control request {asked.name}: {exc}")
         except Exception as exc:  # the owner must keep serving its stack whatever one asked
@@ -165,20 +191,61 @@ def serve_pending(state_dir: Path, mocks: ServedMocks) -> None:
         _write_atomically(answer_path, answer.model_dump_json())
 
 
-def _carry_out(request: ControlRequest, mocks: ServedMocks) -> ControlAnswer:
+def _carry_out(
+    request: ControlRequest, mocks: ServedMocks, client: ProcessTarget | None
+) -> ControlAnswer:
     try:
-        if request.action != "down":
+        if request.service == CLIENT:
+            if client is None:
+                return ControlAnswer(
+                    error="no client under test in this stack; start one with "
+                    "`harness up --client FILE`"
+                )
+            took = _act(request, client)
+        elif request.action != "down":
             if request.service is None or request.service not in mocks.services:
                 return ControlAnswer(error=f"{request.service} is not part of the running stack")
-            if request.action == "restart":
-                took = mocks.restart(request.service)
-                return ControlAnswer(down=mocks.down(), took_s=took)
-            if request.action == "kill":
-                mocks.kill(request.service)
-            elif request.action == "pause":
-                mocks.pause(request.service)
-            else:
-                mocks.resume(request.service)
-        return ControlAnswer(down=mocks.down())
+            took = _act(request, _MockTarget(mocks, request.service))
+        else:
+            took = None
+        return ControlAnswer(
+            down=mocks.down(), client=None if client is None else client.down(), took_s=took
+        )
     except HarnessError as exc:
         return ControlAnswer(error=f"{request.action} {request.service}: {exc}")
+
+
+def _act(request: ControlRequest, target: ProcessTarget) -> float | None:
+    """Carry out a kill, restart, pause or resume; a restart's seconds until ready."""
+    if request.action == "restart":
+        return target.restart()
+    if request.action == "kill":
+        target.kill()
+    elif request.action == "pause":
+        target.pause()
+    elif request.action == "resume":
+        target.resume()
+    return None
+
+
+class _MockTarget:
+    """One mock of the owner's as a ProcessTarget."""
+
+    def __init__(self, mocks: ServedMocks, service: ServiceName) -> None:
+        self._mocks = mocks
+        self._service = service
+
+    def kill(self) -> None:
+        self._mocks.kill(self._service)
+
+    def restart(self) -> float:
+        return self._mocks.restart(self._service)
+
+    def pause(self) -> None:
+        self._mocks.pause(self._service)
+
+    def resume(self) -> None:
+        self._mocks.resume(self._service)
+
+    def down(self) -> str | None:
+        return self._mocks.down().get(self._service)

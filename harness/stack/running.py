@@ -66,6 +66,24 @@ class MockProcesses(Protocol):
 PAUSED: Final = "paused by a fault"
 
 
+class ProcessTarget(Protocol):
+    """One process as a fault target (the client under test): by its owner or through it."""
+
+    def kill(self) -> None: ...
+
+    def restart(self) -> float:
+        """Stop and start again, readiness awaited; returns the seconds it took."""
+        ...
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+    def down(self) -> str | None:
+        """Why it is not serving ("killed by a fault", PAUSED, an exit code), None if it is."""
+        ...
+
+
 class SupervisedProcess:
     """One process this process's Supervisor started, as a fault target: kill, restart, pause.
 
@@ -183,6 +201,8 @@ class RunningStack:
         self.mocks = mocks
         self.client: SupervisedProcess | None = None
         """The client under test, once attached (`attach_client`): then `client` is a target."""
+        self.remote_client: ProcessTarget | None = None
+        """The client a `harness up` in another process started (asked through its owner)."""
         self._ports: Mapping[ServiceName, ServicePorts] = {s.service: s for s in topology.services}
         self._faults = StackFaults(
             toxiproxy, admin_urls={s.service: s.direct_url for s in topology.services}
@@ -217,14 +237,21 @@ class RunningStack:
         self.client = SupervisedProcess(supervisor, process, what="the client under test")
         return self.client
 
-    def _client(self) -> SupervisedProcess:
-        if self.client is None:
+    @property
+    def client_target(self) -> ProcessTarget | None:
+        """The client under test as a process fault target, if the harness started it."""
+        return self.client if self.client is not None else self.remote_client
+
+    def _client(self) -> ProcessTarget:
+        client = self.client_target
+        if client is None:
             raise UsageError(
                 "the client under test was not started by the harness here, so it cannot be "
-                "killed, restarted or paused (give its command in the client file, and run it "
-                "with `harness run`)"
+                "killed, restarted or paused (give its command in a client file and start it "
+                "with `harness run`, `harness up --client FILE` or the plugin's harness_client "
+                "fixture)"
             )
-        return self.client
+        return client
 
     # -- faults -------------------------------------------------------------------------------
 
@@ -298,25 +325,40 @@ class RunningStack:
         finally:
             self.remove(applied)
 
-    def heal(self, service: ServiceName | None = None) -> list[str]:
-        """Restart the mocks that are down, then remove every network and app fault, of one
-        service or of all; returns what was healed, described."""
-        targets = self.services if service is None else (self.ports(service).service,)
+    def heal(self, service: Target | None = None) -> list[str]:
+        """Start again the client and the mocks that are down (resume those paused), then
+        remove every network and app fault, of one service (or the client) or of all; returns
+        what was healed, described."""
         healed: list[str] = []
-        down = self.mocks.down()
-        for target in targets:
-            if down.get(target) == PAUSED:
-                self.mocks.resume(target)
-                healed.append(f"{target}: process: {PAUSED}, resumed")
-            elif target in down:
-                self.mocks.restart(target)
-                healed.append(f"{target}: process: {down[target]}, started again")
-            healed += [f"{target}: {what}" for what in self._faults.heal(target)]
+        if service != CLIENT:
+            targets = self.services if service is None else (self.ports(service).service,)
+            down = self.mocks.down()
+            for target in targets:
+                if down.get(target) == PAUSED:
+                    self.mocks.resume(target)
+                    healed.append(f"{target}: process: {PAUSED}, resumed")
+                elif target in down:
+                    self.mocks.restart(target)
+                    healed.append(f"{target}: process: {down[target]}, started again")
+                healed += [f"{target}: {what}" for what in self._faults.heal(target)]
+        client = self.client_target
+        if client is not None and service in (None, CLIENT):  # last: it may need its upstreams
+            why = client.down()
+            if why == PAUSED:
+                client.resume()
+                healed.append(f"{CLIENT}: process: {PAUSED}, resumed")
+            elif why is not None:
+                client.restart()
+                healed.append(f"{CLIENT}: process: {why}, started again")
         return healed
 
     def active(self) -> list[str]:
-        """Every fault on the stack and every mock that is not running, described."""
-        down = self.mocks.down()
+        """Every fault on the stack, and the client and every mock that is not running,
+        described."""
+        down: dict[Target, str] = {s: why for s, why in self.mocks.down().items()}
+        client = self.client_target
+        if client is not None and (why := client.down()) is not None:
+            down[CLIENT] = why
         found = [
             f"{s}: process: {PAUSED}" if why == PAUSED else f"{s}: process: not running ({why})"
             for s, why in down.items()

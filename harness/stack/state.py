@@ -35,6 +35,16 @@ class ServiceEndpoints(BaseModel):
     direct_url: str
 
 
+class ClientEndpoint(BaseModel):
+    """The client under test that `harness up --client` started."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    base_url: str
+    command: str
+
+
 class StackInfo(BaseModel):
     """What `harness up` writes once everything is ready."""
 
@@ -47,9 +57,17 @@ class StackInfo(BaseModel):
     toxiproxy_url: str
     services: tuple[ServiceEndpoints, ...]
     log_dir: str
+    client: ClientEndpoint | None = None
 
     @classmethod
-    def of(cls, topology: Topology, *, toxiproxy_url: str, log_dir: Path) -> StackInfo:
+    def of(
+        cls,
+        topology: Topology,
+        *,
+        toxiproxy_url: str,
+        log_dir: Path,
+        client: ClientEndpoint | None = None,
+    ) -> StackInfo:
         return cls(
             owner_pid=os.getpid(),
             owner_argv=tuple(_cmdline(os.getpid()) or ()),
@@ -61,6 +79,7 @@ class StackInfo(BaseModel):
                 for s in topology.services
             ),
             log_dir=str(log_dir),
+            client=client,
         )
 
     def topology(self) -> Topology:
