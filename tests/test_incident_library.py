@@ -5,7 +5,7 @@ incident is about, and the resilient one passes every check. Every building bloc
 passes against the resilient client. Real toxiproxy, mocks, reference clients and locust, as in
 tests/test_run_e2e.py (which runs incident 5, scenarios/bpjs-outage.yaml, against both builds).
 
-Each run takes about 1.5 minutes (incidents) or 1 minute (blocks); the whole file about 18
+Each run takes about 1.5 minutes (incidents) or 1 minute (blocks); the whole file about 20
 minutes on this machine.
 """
 
@@ -146,3 +146,17 @@ def test_a_power_cut_of_the_client_loses_an_outbox_kept_only_by_its_process(
     assert killed["error"] is None
     assert 0 < killed["back_after_s"] < 30  # started again, and ready, within its readiness time
     assert killed["actual_end"] >= killed["scheduled_end"] + killed["back_after_s"] - 0.5
+
+
+@pytest.mark.e2e
+def test_a_slow_commit_makes_a_client_without_keys_register_twice(tmp_path: Path) -> None:
+    """The ERM commits, then answers past the patient's patience; the clerk saves again. The
+    naive client forwards each save without an Idempotency-Key: a second visit, and only
+    `no_duplicates` fails (nothing is lost, the client stays up)."""
+    block = BLOCKS / "slow-commit.yaml"
+    done = _harness("run", str(block), "--client", str(NAIVE), "--report-dir", str(tmp_path))
+    assert done.returncode == 1, done.stdout + done.stderr
+    journal = _journal(done.stdout)
+    assert _failed_checks(journal) == {"no_duplicates"}
+    (delayed,) = journal["faults"]
+    assert (delayed["kind"], delayed["error"]) == ("delay", None)

@@ -3,6 +3,9 @@
 - FrontDeskStaff: registers arriving patients (the client checks BPJS eligibility, then registers
   the visit in the ERM); each accepted registration is recorded with its natural key
   (nik, tanggal, kodepoli), unique per run.
+- RetryingFrontDeskStaff: the same clerk, who saves the same patient again (up to 2 more times)
+  when the screen answers an error or hangs past the patient's patience, as people do; a client
+  that forwards each save to the ERM without an Idempotency-Key makes a second visit.
 - AppPatient: uses the patient app: schedules, online booking (recorded as accepted), queue status,
   lab results and their PDF, the vaccination certificate.
 - EhacTraveller: submits an e-HAC style health declaration (recorded as accepted).
@@ -14,8 +17,10 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import random
 from collections.abc import Iterator
 
+import gevent
 from locust import between, task
 
 from harness.load.users import HarnessUser, RecordKind
@@ -30,6 +35,7 @@ class FrontDeskStaff(HarnessUser):
     """A registration desk clerk: one arriving patient after another."""
 
     wait_time = between(0.5, 1.5)
+    saves_again = 0  # how many more times the clerk saves a patient whose save failed
 
     @task
     def register(self) -> None:
@@ -42,6 +48,15 @@ class FrontDeskStaff(HarnessUser):
             "tanggal": (base + dt.timedelta(days=round_)).isoformat(),
             "kodepoli": poli.kodepoli,
         }
+        for attempt in range(1 + self.saves_again):
+            if attempt:
+                gevent.sleep(random.uniform(0.5, 1.5))  # reads the screen, clicks Save again
+            if self._save(key):
+                return
+
+    def _save(self, key: dict[str, str]) -> bool:
+        """One POST /registrations; False if it failed in a way saving again might mend (no
+        answer within the patient's patience, or a 5xx)."""
         with self.call(
             "POST", "/registrations", json=key, name="/registrations", catch_response=True
         ) as resp:
@@ -54,6 +69,13 @@ class FrontDeskStaff(HarnessUser):
                         name="POST /registrations",
                         reference=str(body.get("nomorantrean", "")),
                     )
+            return 0 < resp.status_code < 500  # 0: no answer at all
+
+
+class RetryingFrontDeskStaff(FrontDeskStaff):
+    """A clerk who saves the same patient again, up to twice, when the save fails or hangs."""
+
+    saves_again = 2
 
 
 class AppPatient(HarnessUser):

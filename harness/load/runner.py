@@ -35,7 +35,7 @@ from harness.process import ManagedProcess, ProcessSpec, Supervisor, wait_until
 from harness.results.timeline import Header
 
 BUILTIN_LOCUSTFILE: Final = Path(__file__).with_name("locustfile.py")
-BUILTIN_USERS: Final = ("FrontDeskStaff", "AppPatient", "EhacTraveller")
+BUILTIN_USERS: Final = ("FrontDeskStaff", "RetryingFrontDeskStaff", "AppPatient", "EhacTraveller")
 STOP_TIMEOUT_S: Final = 5.0
 LOCUST_STATS: Final = "locust-stats"  # locust adds .json
 
