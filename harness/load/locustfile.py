@@ -69,7 +69,8 @@ class FrontDeskStaff(HarnessUser):
                         name="POST /registrations",
                         reference=str(body.get("nomorantrean", "")),
                     )
-            return 0 < resp.status_code < 500  # 0: no answer at all
+            status: int = resp.status_code
+            return 0 < status < 500  # 0: no answer at all
 
 
 class RetryingFrontDeskStaff(FrontDeskStaff):
