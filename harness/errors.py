@@ -22,6 +22,7 @@ class ExitCode(IntEnum):
     CHECK_FAILED = 1
     USAGE = 2
     INFRASTRUCTURE = 3
+    INCONCLUSIVE = 4  # not enough evidence to pass or fail a check (`--inconclusive` maps it)
     INTERRUPTED = 130
 
 

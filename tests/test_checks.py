@@ -9,8 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from harness.errors import ExitCode
 from harness.faults import FaultLayer
 from harness.results.checks import (
+    CheckResult,
+    CheckStatus,
+    Comparison,
+    InconclusivePolicy,
+    Unit,
     Verdict,
     client_alive,
     evaluate,
@@ -22,6 +28,7 @@ from harness.results.checks import (
     steady_state_after,
     time_to_served,
 )
+from harness.results.evidence import wilson_interval
 from harness.results.histogram import LatencyHistogram
 from harness.results.ledger import DuplicateGroup, Ledger, LedgerRecord, RecordKind
 from harness.results.run import ClientExit, FaultWindow, ProbeResult, RunData, episodes, phases
@@ -37,6 +44,7 @@ from harness.results.timeline import (
 )
 from harness.results.vocabulary import Outcome, Phase
 from harness.scenario.checks import (
+    CheckName,
     Checks,
     ClientAliveCheck,
     LatencyCheck,
@@ -140,15 +148,60 @@ def test_phases_merge_overlapping_windows_and_after_includes_gaps() -> None:
 
 
 def test_served_rate_passes_when_degraded_answers_keep_patients_served() -> None:
-    run = run_of({10: (0, 0, 10), **RESILIENT})
+    # 40 requests a second: enough for the intervals to clear 0.99 before and after (>= 381).
+    degraded = {s: (0, 40, 0) for s in range(11, 40)}
+    run = run_of({10: (0, 0, 40), **degraded}, default=(40, 0, 0))
     results = served_rate(ServedRateCheck(before=0.99, during=0.9, after=0.99), run)
-    assert [(r.phase, r.passed) for r in results] == [
-        (Phase.BEFORE, True),
-        (Phase.DURING, True),
-        (Phase.AFTER, True),
+    assert [(r.phase, r.status) for r in results] == [
+        (Phase.BEFORE, CheckStatus.PASS),
+        (Phase.DURING, CheckStatus.PASS),
+        (Phase.AFTER, CheckStatus.PASS),
     ]
     during = results[1]
-    assert during.measured == pytest.approx(290 / 300)  # seconds 10-39: 10 failed, 290 degraded
+    assert during.measured == pytest.approx(1160 / 1200)  # seconds 10-39: 40 failed, 1160 degraded
+    assert during.evidence is not None
+    assert (during.evidence.n, during.evidence.good) == (1200, 1160)
+    assert during.evidence.low == pytest.approx(wilson_interval(1160, 1200)[0])
+    assert "1160 of 1200 requests served or degraded during (96.7%, 95% CI 95.5%-97.5%)" in (
+        during.reason
+    )
+
+
+def test_served_rate_is_inconclusive_when_too_few_requests_could_show_the_rate() -> None:
+    # 31 of 31 served: the true rate may still be as low as 0.89, so 0.90 cannot be told.
+    run = run_of(default=(1, 0, 0))
+    (during,) = served_rate(ServedRateCheck(during=0.9), run)
+    assert during.evidence is not None
+    assert during.evidence.n == 30
+    assert during.status is CheckStatus.INCONCLUSIVE
+    assert not during.passed
+    assert during.inconclusive
+    assert "inconclusive against 90.0% (deciding it takes at least 35 requests)" in during.reason
+    (lower_bar,) = served_rate(ServedRateCheck(during=0.8), run)
+    assert lower_bar.status is CheckStatus.PASS  # 30 of 30 is enough for 0.80 (>= 16)
+
+
+def test_a_verdict_is_fail_over_inconclusive_over_pass() -> None:
+    def result(status: CheckStatus) -> CheckResult:
+        return CheckResult(
+            check=CheckName.SERVED_RATE,
+            status=status,
+            measured=1.0,
+            threshold=0.9,
+            comparison=Comparison.AT_LEAST,
+            unit=Unit.RATIO,
+            reason="",
+        )
+
+    passed, failed, unsure = (result(s) for s in CheckStatus)
+    assert Verdict.of([passed, passed]) is Verdict.PASS
+    assert Verdict.of([passed, unsure]) is Verdict.INCONCLUSIVE
+    assert Verdict.of([unsure, failed, passed]) is Verdict.FAIL
+    assert Verdict.INCONCLUSIVE.exit_code == ExitCode.INCONCLUSIVE == 4
+    assert [Verdict.INCONCLUSIVE.exit_code_under(p) for p in InconclusivePolicy] == [4, 1, 0]
+    # A journal written before `status` existed reads back as pass or fail.
+    old = passed.model_dump(mode="json", exclude={"status"})
+    assert CheckResult.model_validate(old).status is CheckStatus.PASS
 
 
 def test_served_rate_fails_when_patients_are_turned_away() -> None:
@@ -490,7 +543,8 @@ def test_a_corrupt_request_log_names_file_and_line(tmp_path: Path) -> None:
 
 
 def test_steady_state_after_passes_when_normal_service_returned() -> None:
-    result = steady_state_after(SteadyStateWindow(duration=5, min_served_rate=0.95), run_of())
+    run = run_of(default=(20, 0, 0))  # 100 requests in the last 5 s: enough to show >= 0.95
+    result = steady_state_after(SteadyStateWindow(duration=5, min_served_rate=0.95), run)
     assert result is not None
     assert result.passed
     assert result.id == "served_rate.after.steady_state"
@@ -513,7 +567,7 @@ def test_steady_state_after_is_not_judged_while_a_fault_is_still_on() -> None:
 
 
 def test_steady_state_after_ignores_requests_started_after_the_load_ended() -> None:
-    run = run_of()
+    run = run_of(default=(20, 0, 0))
     late = Bucket(second=DURATION, name="GET /late", served=1)
     requests = run.requests.model_copy(update={"buckets": (*run.requests.buckets, late)})
     result = steady_state_after(

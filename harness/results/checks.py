@@ -1,20 +1,25 @@
 """The checks: pure functions of a run's data and a scenario's thresholds -> typed results.
 
     results = evaluate(scenario.checks, run)      # one CheckResult per check (per phase, metric)
-    verdict = Verdict.of(results)                 # PASS only if every result passed
+    verdict = Verdict.of(results)                 # FAIL > INCONCLUSIVE > PASS
 
 Definitions (times in seconds since t0; "rate" of a second = served (+ degraded, when counted)
 over all requests that STARTED in that second; a second without any request has rate 0, because
 patients stuck waiting start no new requests):
 
-- served_rate[phase]: served (+ degraded) / all requests that started in the phase's seconds.
-  Passes if >= the minimum. A phase without requests fails: it cannot be judged.
+- served_rate[phase]: served (+ degraded) / all requests that started in the phase's seconds,
+  with its 95 % Wilson interval (harness/results/evidence.py). Passes if the whole interval is
+  >= the minimum, fails if the whole interval is below it, else inconclusive (too few requests
+  to tell). A phase without requests fails: it cannot be judged.
 - latency[phase].pXX: nearest-rank percentile (within 1 %, see histogram) of the latency of the
-  phase's requests with the chosen outcomes. Passes if <= the maximum.
+  phase's requests with the chosen outcomes, with its 95 % distribution-free interval from order
+  statistics. Passes if the whole interval is <= the maximum, fails if it is all above, else
+  inconclusive.
 - time_to_served: for each fault episode starting at t_f, the first whole second s >= ceil(t_f)
   such that the rate of s, s+1, ..., s+N-1 (N = ceil(stable_for)) each stays >= min_rate, all
   within the load; the time is s - t_f (1 s resolution; 0 < time < 1 for a client that never
   stopped serving). The measured value is the worst episode's; an episode with no such s fails.
+  Its evidence is the number of fault episodes timed; it is decided exactly.
 - recovery_time: the same from each fault episode's end t_e, counting served only unless
   count_degraded, and the N seconds must end before the next episode starts (else the client
   did not recover in between). Episodes still on when the load ended are not timed; with none
@@ -26,6 +31,9 @@ patients stuck waiting start no new requests):
   from the ledger records and as the backends reported; passes if <= max_duplicates.
 - client_alive: the longest run of consecutive failed liveness probes; passes if <=
   max_consecutive_failures, the client did not exit, and at least one probe was made.
+
+Counts (nothing_lost, no_duplicates, client_alive) and times are exact: pass or fail. The
+verdict is FAIL if any check failed, else INCONCLUSIVE if any was inconclusive, else PASS.
 """
 
 from __future__ import annotations
@@ -33,12 +41,20 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from harness.durations import format_duration
 from harness.errors import ExitCode
+from harness.results.evidence import (
+    CONFIDENCE,
+    CheckStatus,
+    decide,
+    quantile_ranks,
+    requests_needed,
+    wilson_interval,
+)
 from harness.results.histogram import LatencyHistogram
 from harness.results.ledger import LedgerRecord
 from harness.results.run import RunData, phase_at, seconds_in
@@ -72,28 +88,68 @@ class Unit(StrEnum):
     COUNT = "count"
 
 
+class Evidence(BaseModel):
+    """What a measured value rests on: how many observations, and how sure it is."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    method: Literal["wilson", "order_statistics", "episodes"] = Field(
+        description="wilson: a rate's score interval; order_statistics: a percentile's "
+        "distribution-free interval; episodes: fault episodes a time was measured over"
+    )
+    n: int = Field(ge=0, description="requests judged, or fault episodes timed")
+    good: int | None = Field(default=None, description="a rate's good requests (served ...)")
+    low: float | None = Field(
+        default=None, description="lower end of the interval; None: unbounded below (0)"
+    )
+    high: float | None = Field(
+        default=None, description="upper end of the interval; None: unbounded above"
+    )
+    confidence: float | None = Field(default=None, description="the interval's level, 0.95")
+
+    def interval(self) -> str:
+        """e.g. "95% CI 89.0-100.0%" for a rate, "95% CI 1.2s-3.4s" for a time."""
+        if self.method == "episodes":
+            return f"{self.n} fault episode{'s' if self.n != 1 else ''}"
+        level = f"{(self.confidence or CONFIDENCE) * 100:g}% CI"
+        if self.method == "wilson":
+            return f"{level} {_percent(self.low or 0.0)}-{_percent(self.high or 1.0)}"
+        low = "0s" if self.low is None else format_duration(self.low)
+        high = "unbounded" if self.high is None else format_duration(self.high)
+        return f"{level} {low}-{high}"
+
+
 class CheckResult(BaseModel):
-    """One check's outcome: what was measured against which threshold, and why it passed/failed."""
+    """One check's outcome: what was measured against which threshold, on what evidence, and
+    whether it passed, failed or could not be decided."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     check: CheckName
     phase: Phase | None = None
     metric: str = ""
-    passed: bool
+    status: CheckStatus
     measured: float | None = Field(description="None: could not be measured (then it failed)")
     threshold: float
     comparison: Comparison
     unit: Unit
     reason: str = Field(description="one line")
     details: tuple[str, ...] = ()
+    evidence: Evidence | None = Field(
+        default=None, description="rates, percentiles and times; absent for counts"
+    )
 
     @model_validator(mode="before")
     @classmethod
-    def _drop_id(cls, data: Any) -> Any:
-        """`id` is derived; a journal read back carries it."""
-        if isinstance(data, dict) and "id" in data:
-            return {k: v for k, v in data.items() if k != "id"}
+    def _derived_fields(cls, data: Any) -> Any:
+        """`id` and `passed` are derived; a journal read back carries them. A journal older
+        than `status` has only `passed`."""
+        if not isinstance(data, dict):
+            return data
+        data = {k: v for k, v in data.items() if k != "id"}
+        passed = data.pop("passed", None)
+        if "status" not in data and passed is not None:
+            data["status"] = CheckStatus.PASS if passed else CheckStatus.FAIL
         return data
 
     @computed_field  # type: ignore[prop-decorator]
@@ -102,18 +158,60 @@ class CheckResult(BaseModel):
         """check[.phase][.metric], e.g. served_rate.during or latency.during.p95."""
         return ".".join(p for p in (self.check.value, self.phase or "", self.metric) if p)
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def passed(self) -> bool:
+        """True only for status pass."""
+        return self.status is CheckStatus.PASS
+
+    @property
+    def inconclusive(self) -> bool:
+        return self.status is CheckStatus.INCONCLUSIVE
+
+
+class InconclusivePolicy(StrEnum):
+    """What exit code an INCONCLUSIVE verdict gives (`--inconclusive`): error is exit 4 (the
+    default), fail exit 1, pass exit 0. The verdict itself stays INCONCLUSIVE."""
+
+    ERROR = "error"
+    FAIL = "fail"
+    PASS = "pass"
+
 
 class Verdict(StrEnum):
     PASS = "pass"
     FAIL = "fail"
+    INCONCLUSIVE = "inconclusive"
 
     @classmethod
     def of(cls, results: Sequence[CheckResult]) -> Verdict:
-        return cls.PASS if all(r.passed for r in results) else cls.FAIL
+        """FAIL if any check failed, else INCONCLUSIVE if any was, else PASS."""
+        statuses = {r.status for r in results}
+        if CheckStatus.FAIL in statuses:
+            return cls.FAIL
+        if CheckStatus.INCONCLUSIVE in statuses:
+            return cls.INCONCLUSIVE
+        return cls.PASS
 
     @property
     def exit_code(self) -> ExitCode:
-        return ExitCode.OK if self is Verdict.PASS else ExitCode.CHECK_FAILED
+        """0 pass, 1 fail, 4 inconclusive (see exit_code_under for the other policies)."""
+        return self.exit_code_under(InconclusivePolicy.ERROR)
+
+    def exit_code_under(self, policy: InconclusivePolicy) -> ExitCode:
+        if self is Verdict.PASS:
+            return ExitCode.OK
+        if self is Verdict.FAIL:
+            return ExitCode.CHECK_FAILED
+        return {
+            InconclusivePolicy.ERROR: ExitCode.INCONCLUSIVE,
+            InconclusivePolicy.FAIL: ExitCode.CHECK_FAILED,
+            InconclusivePolicy.PASS: ExitCode.OK,
+        }[policy]
+
+
+def _status(passed: bool) -> CheckStatus:
+    return CheckStatus.PASS if passed else CheckStatus.FAIL
 
 
 def evaluate(checks: Checks, run: RunData) -> list[CheckResult]:
@@ -155,31 +253,69 @@ def served_rate(config: ServedRateCheck, run: RunData) -> list[CheckResult]:
         total = sum(s.total for s in chosen)
         good = sum(s.served + (s.degraded if config.count_degraded else 0) for s in chosen)
         what = "served or degraded" if config.count_degraded else "served"
-        if total == 0:
-            measured = None
-            passed = False
-            reason = f"no requests started {phase}: nothing to judge (is the load running?)"
-        else:
-            measured = good / total
-            passed = measured >= minimum
-            verb = "at least" if passed else "below"
-            reason = (
-                f"{good} of {total} requests {what} {phase} ({_percent(measured)}), "
-                f"{verb} {_percent(minimum)}"
-            )
         results.append(
-            CheckResult(
-                check=CheckName.SERVED_RATE,
+            _rate_result(
+                good,
+                total,
+                minimum,
                 phase=phase,
-                passed=passed,
-                measured=measured,
-                threshold=minimum,
-                comparison=Comparison.AT_LEAST,
-                unit=Unit.RATIO,
-                reason=reason,
+                told=f"requests {what} {phase}",
+                empty=f"no requests started {phase}: nothing to judge (is the load running?)",
             )
         )
     return results
+
+
+def _rate_result(
+    good: int,
+    total: int,
+    minimum: float,
+    *,
+    phase: Phase,
+    told: str,
+    empty: str,
+    metric: str = "",
+) -> CheckResult:
+    """A served-rate result: good of total against `minimum`, decided on its Wilson interval."""
+    if total == 0:
+        return CheckResult(
+            check=CheckName.SERVED_RATE,
+            phase=phase,
+            metric=metric,
+            status=CheckStatus.FAIL,
+            measured=None,
+            threshold=minimum,
+            comparison=Comparison.AT_LEAST,
+            unit=Unit.RATIO,
+            reason=empty,
+            evidence=Evidence(method="wilson", n=0, good=0),
+        )
+    measured = good / total
+    low, high = wilson_interval(good, total)
+    status = decide(low, high, minimum, at_least=True)
+    evidence = Evidence(
+        method="wilson", n=total, good=good, low=low, high=high, confidence=CONFIDENCE
+    )
+    if status is CheckStatus.PASS:
+        verdict = f"at least {_percent(minimum)}"
+    elif status is CheckStatus.FAIL:
+        verdict = f"below {_percent(minimum)}"
+    else:
+        verdict = f"inconclusive against {_percent(minimum)}"
+        if good == total and total < requests_needed(minimum):
+            verdict += f" (deciding it takes at least {requests_needed(minimum)} requests)"
+    return CheckResult(
+        check=CheckName.SERVED_RATE,
+        phase=phase,
+        metric=metric,
+        status=status,
+        measured=measured,
+        threshold=minimum,
+        comparison=Comparison.AT_LEAST,
+        unit=Unit.RATIO,
+        reason=f"{good} of {total} {told} ({_percent(measured)}, {evidence.interval()}), {verdict}",
+        evidence=evidence,
+    )
 
 
 def steady_state_after(window: SteadyStateWindow, run: RunData) -> CheckResult | None:
@@ -191,27 +327,14 @@ def steady_state_after(window: SteadyStateWindow, run: RunData) -> CheckResult |
     last = [s for s in run.seconds() if end - span <= s.second < end]
     if not last or any(phase_at(spans, s.second + 0.5) is not Phase.AFTER for s in last):
         return None
-    total = sum(s.total for s in last)
-    served = sum(s.served for s in last)
-    measured = served / total if total else None
-    passed = measured is not None and measured >= window.min_served_rate
-    reason = (
-        f"no requests in the last {span}s: nothing to judge"
-        if measured is None
-        else f"{served} of {total} requests served normally in the last {span}s "
-        f"({_percent(measured)}), {'at least' if passed else 'below'} "
-        f"{_percent(window.min_served_rate)}"
-    )
-    return CheckResult(
-        check=CheckName.SERVED_RATE,
+    return _rate_result(
+        sum(s.served for s in last),
+        sum(s.total for s in last),
+        window.min_served_rate,
         phase=Phase.AFTER,
         metric="steady_state",
-        passed=passed,
-        measured=measured,
-        threshold=window.min_served_rate,
-        comparison=Comparison.AT_LEAST,
-        unit=Unit.RATIO,
-        reason=reason,
+        told=f"requests served normally in the last {span}s",
+        empty=f"no requests in the last {span}s: nothing to judge",
     )
 
 
@@ -228,34 +351,63 @@ def latency(config: LatencyCheck, run: RunData) -> list[CheckResult]:
             s.latency_ms[o] for s in chosen for o in config.outcomes if o in s.latency_ms
         )
         for metric, maximum in limits.limits():
-            quantile = int(metric[1:]) / 100
-            value_ms = histogram.percentile(quantile)
-            if value_ms is None:
-                measured = None
-                passed = False
-                reason = f"no requests with outcome {'/'.join(config.outcomes)} {phase}"
-            else:
-                measured = value_ms / 1000
-                passed = measured <= maximum
-                verb = "within" if passed else "over"
-                reason = (
-                    f"{metric} {phase} was {format_duration(measured)} over {histogram.count} "
-                    f"requests, {verb} {format_duration(maximum)}"
-                )
             results.append(
-                CheckResult(
-                    check=CheckName.LATENCY,
-                    phase=phase,
-                    metric=metric,
-                    passed=passed,
-                    measured=measured,
-                    threshold=maximum,
-                    comparison=Comparison.AT_MOST,
-                    unit=Unit.SECONDS,
-                    reason=reason,
-                )
+                _latency_result(histogram, metric, maximum, phase, outcomes=config.outcomes)
             )
     return results
+
+
+def _latency_result(
+    histogram: LatencyHistogram,
+    metric: str,
+    maximum: float,
+    phase: Phase,
+    *,
+    outcomes: Sequence[str],
+) -> CheckResult:
+    """A percentile against `maximum`, decided on its order-statistics interval."""
+    quantile = int(metric[1:]) / 100
+    value_ms = histogram.percentile(quantile)
+    n = histogram.count
+    if value_ms is None:
+        return CheckResult(
+            check=CheckName.LATENCY,
+            phase=phase,
+            metric=metric,
+            status=CheckStatus.FAIL,
+            measured=None,
+            threshold=maximum,
+            comparison=Comparison.AT_MOST,
+            unit=Unit.SECONDS,
+            reason=f"no requests with outcome {'/'.join(outcomes)} {phase}",
+            evidence=Evidence(method="order_statistics", n=0),
+        )
+    measured = value_ms / 1000
+    low_rank, high_rank = quantile_ranks(n, quantile)
+    low = None if low_rank is None else histogram.at_rank(low_rank) / 1000
+    high = None if high_rank is None else histogram.at_rank(high_rank) / 1000
+    status = decide(
+        0.0 if low is None else low, math.inf if high is None else high, maximum, at_least=False
+    )
+    evidence = Evidence(method="order_statistics", n=n, low=low, high=high, confidence=CONFIDENCE)
+    verb = {
+        CheckStatus.PASS: "within",
+        CheckStatus.FAIL: "over",
+        CheckStatus.INCONCLUSIVE: "inconclusive against",
+    }[status]
+    return CheckResult(
+        check=CheckName.LATENCY,
+        phase=phase,
+        metric=metric,
+        status=status,
+        measured=measured,
+        threshold=maximum,
+        comparison=Comparison.AT_MOST,
+        unit=Unit.SECONDS,
+        reason=f"{metric} {phase} was {format_duration(measured)} over {n} requests "
+        f"({evidence.interval()}), {verb} {format_duration(maximum)}",
+        evidence=evidence,
+    )
 
 
 def first_stable_second(
@@ -382,13 +534,14 @@ def _timed(
         )
     return CheckResult(
         check=name,
-        passed=passed,
+        status=_status(passed),
         measured=measured,
         threshold=maximum,
         comparison=Comparison.AT_MOST,
         unit=Unit.SECONDS,
         reason=reason,
         details=tuple(failures[:MAX_DETAILS]),
+        evidence=Evidence(method="episodes", n=len(times) + len(failures)),
     )
 
 
@@ -417,7 +570,7 @@ def nothing_lost(config: NothingLostCheck, run: RunData) -> CheckResult:
     if len(accepted) < config.min_accepted:
         return CheckResult(
             check=CheckName.NOTHING_LOST,
-            passed=False,
+            status=CheckStatus.FAIL,
             measured=float(len(lost)),
             threshold=float(config.max_lost),
             comparison=Comparison.AT_MOST,
@@ -429,7 +582,7 @@ def nothing_lost(config: NothingLostCheck, run: RunData) -> CheckResult:
     first = f"; first: {details[0]}" if details else ""
     return CheckResult(
         check=CheckName.NOTHING_LOST,
-        passed=passed,
+        status=_status(passed),
         measured=float(len(lost)),
         threshold=float(config.max_lost),
         comparison=Comparison.AT_MOST,
@@ -457,7 +610,7 @@ def no_duplicates(config: NoDuplicatesCheck, run: RunData) -> CheckResult:
     records = len(run.ledger.records)
     return CheckResult(
         check=CheckName.NO_DUPLICATES,
-        passed=passed,
+        status=_status(passed),
         measured=float(extra),
         threshold=float(config.max_duplicates),
         comparison=Comparison.AT_MOST,
@@ -486,7 +639,7 @@ def client_alive(config: ClientAliveCheck, run: RunData) -> CheckResult:
     def result(passed: bool, measured: float | None, reason: str) -> CheckResult:
         return CheckResult(
             check=CheckName.CLIENT_ALIVE,
-            passed=passed,
+            status=_status(passed),
             measured=measured,
             threshold=float(config.max_consecutive_failures),
             comparison=Comparison.AT_MOST,
@@ -510,7 +663,10 @@ def client_alive(config: ClientAliveCheck, run: RunData) -> CheckResult:
 
 __all__ = [
     "CheckResult",
+    "CheckStatus",
     "Comparison",
+    "Evidence",
+    "InconclusivePolicy",
     "Unit",
     "Verdict",
     "client_alive",

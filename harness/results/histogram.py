@@ -81,7 +81,12 @@ class LatencyHistogram(BaseModel):
         total = self.count
         if total == 0:
             return None
-        rank = max(1, math.ceil(q * total))
+        return self.at_rank(max(1, math.ceil(q * total)))
+
+    def at_rank(self, rank: int) -> float:
+        """The value of the rank-th smallest recorded latency (1-based) in ms, within 1 %."""
+        if not 1 <= rank <= self.count:
+            raise ValueError(f"rank {rank} is outside 1..{self.count}")
         seen = 0
         for index in sorted(self.bins):
             seen += self.bins[index]

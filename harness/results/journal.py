@@ -2,7 +2,7 @@
 
     journal = build_journal(run_id=..., scenario=..., run=run_data, results=evaluate(...), ...)
     write_journal(journal, run_dir / "journal.json")
-    journal.exit_code          # 0 all checks passed, 1 a check failed
+    journal.exit_code          # 0 all checks passed, 1 a check failed, 4 inconclusive
 
 The schema (harness/schemas/journal.schema.json) is generated from the Journal model by
 `python -m harness.results.schema`; a test keeps the published file equal to the model.
@@ -20,7 +20,7 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.client import ClientDefinition
-from harness.results.checks import CheckResult, Verdict, is_recorded
+from harness.results.checks import CheckResult, InconclusivePolicy, Verdict, is_recorded
 from harness.results.histogram import LatencyHistogram
 from harness.results.ledger import DuplicateGroup, RecordKind
 from harness.results.run import ClientExit, FaultWindow, PhaseSpan, RunData, seconds_in
@@ -170,6 +170,10 @@ class Journal(_Frozen):
     load: LoadSummary | None = Field(default=None, description="absent in older journals")
     checks: tuple[CheckResult, ...]
     verdict: Verdict
+    inconclusive: InconclusivePolicy = Field(
+        default=InconclusivePolicy.ERROR,
+        description="the exit code an inconclusive verdict was given: error 4, fail 1, pass 0",
+    )
     exit_code: int
 
     def to_json(self) -> str:
@@ -188,6 +192,7 @@ def build_journal(
     versions: Versions,
     client: ClientDefinition | None = None,
     scenario_path: Path | None = None,
+    inconclusive: InconclusivePolicy = InconclusivePolicy.ERROR,
 ) -> Journal:
     verdict = Verdict.of(results)
     return Journal(
@@ -213,7 +218,8 @@ def build_journal(
         load=_load(run),
         checks=tuple(results),
         verdict=verdict,
-        exit_code=int(verdict.exit_code),
+        inconclusive=inconclusive,
+        exit_code=int(verdict.exit_code_under(inconclusive)),
     )
 
 

@@ -17,6 +17,7 @@ from harness.report import REPORT_FILE
 from harness.report.files import SUMMARY_FILE
 from harness.report.summary_file import append_summary, check_summary_target, summary_target
 from harness.report.values import load_line
+from harness.results.checks import InconclusivePolicy
 from harness.runner.engine import run_scenario, summary_lines
 from harness.runner.options import RunOptions
 from harness.runner.progress import ProgressLine
@@ -91,6 +92,13 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "it in a firewall)",
     )
     parser.add_argument(
+        "--inconclusive",
+        choices=[p.value for p in InconclusivePolicy],
+        default=InconclusivePolicy.ERROR.value,
+        help="exit code of an INCONCLUSIVE verdict (a check without enough evidence to pass or "
+        "fail): error = 4 (default), fail = 1, pass = 0",
+    )
+    parser.add_argument(
         "--allow-host",
         action="append",
         default=[],
@@ -120,6 +128,7 @@ def _run(args: argparse.Namespace) -> int:
         master_bind=args.master_bind,
         master_port=args.master_port,
         allowed_hosts=tuple(args.allow_host),
+        inconclusive=InconclusivePolicy(args.inconclusive),
     )
     if args.suite is not None:
         if args.scenario is not None:

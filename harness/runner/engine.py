@@ -2,7 +2,8 @@
 
     result = run(scenario, client="examples/clients/resilient.yaml", on_event=print)
     result = run_scenario(Path("scenarios/bpjs-outage.yaml"), client=Path("clients/ours.yaml"))
-    result.verdict, result.exit_code    # pass: 0, every check passed; fail: 1, a check failed
+    result.verdict, result.exit_code    # pass: 0, every check passed; fail: 1, a check failed;
+                                        # inconclusive: 4 (RunOptions.inconclusive maps it)
 
 `run_scenario` reads and validates the file (errors name its lines) and hands the scenario to
 `run`: a scenario built in Python and the same scenario read from YAML run the same code. The
@@ -359,6 +360,7 @@ def _judge(plan: _Plan, data: RunData, started_at: dt.datetime, bus: EventBus) -
         ),
         client=plan.client.definition,
         scenario_path=plan.scenario_path,
+        inconclusive=plan.options.inconclusive,
     )
     journal_path = write_journal(journal, plan.run_dir / "journal.json")
     junit_path = write_junit(journal, plan.run_dir / "junit.xml")
@@ -506,11 +508,14 @@ def _read_ledger(stack: RunningStack) -> Ledger:
 
 
 def summary_lines(results: Sequence[CheckResult]) -> Iterator[str]:
+    """One line per check (status, id, value, threshold, its interval or n), and the reason
+    under each that did not pass."""
     for r in results:
         value = "n/a" if r.measured is None else f"{r.measured:g}"
-        mark = "PASS" if r.passed else "FAIL"
+        mark = "INCONCLUSIVE" if r.inconclusive else r.status.value.upper()
         limit = f"{r.comparison.value} {r.threshold:g} {r.unit.value}"
-        yield f"  {mark}  {r.id:<28} {value:>10} {limit}"
+        evidence = "" if r.evidence is None else f"  [{r.evidence.interval()}, n={r.evidence.n}]"
+        yield f"  {mark:<4}  {r.id:<28} {value:>10} {limit}{evidence}"
         if not r.passed:
             yield f"        {r.reason}"
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.net import LOOPBACK_HOST
+from harness.results.checks import InconclusivePolicy
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,6 +34,8 @@ class RunOptions:
     """The port the locust master listens on for workers; None: a free one."""
     allowed_hosts: tuple[str, ...] = ()
     """Non-loopback hosts the client or the master may use (never production)."""
+    inconclusive: InconclusivePolicy = InconclusivePolicy.ERROR
+    """The exit code of an INCONCLUSIVE verdict: error 4 (default), fail 1, pass 0."""
 
     def with_overrides(
         self,
