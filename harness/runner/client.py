@@ -33,7 +33,9 @@ def template_values(
     proxy_urls: Mapping[str, str],
     work_dir: Path,
     seed: int,
+    ca_bundle: Path | None = None,
 ) -> dict[str, str]:
+    """The placeholders' values for one run; `{ca_bundle}` is empty when the mocks serve HTTP."""
     values = {
         TemplateName.BPJS_URL: proxy_urls.get("bpjs", ""),
         TemplateName.ERM_URL: proxy_urls.get("erm", ""),
@@ -42,6 +44,7 @@ def template_values(
         TemplateName.PORT: str(port),
         TemplateName.WORK_DIR: str(work_dir),
         TemplateName.SEED: str(seed),
+        TemplateName.CA_BUNDLE: "" if ca_bundle is None else str(ca_bundle),
         # The mocks run with their development credentials; the client gets the same.
         TemplateName.BPJS_CONS_ID: credentials.BPJS_CONS_ID,
         TemplateName.BPJS_SECRET: credentials.BPJS_SECRET,

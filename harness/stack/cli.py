@@ -1,6 +1,7 @@
 """By-hand commands to reproduce an incident on a laptop: up, status, inject, heal, down.
 
     harness up                                  # toxiproxy + 3 mocks + 3 proxies; Ctrl-C stops
+    harness up --tls                            # the same, every mock over HTTPS (a CA of its own)
     harness status [--json]
     harness inject bpjs down --for 30s          # network fault (toxiproxy)
     harness inject erm http_error status=503    # app fault (the mock's admin API)
@@ -22,6 +23,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
@@ -33,7 +35,7 @@ from harness.errors import ExitCode, ProcessStartError, UsageError
 from harness.faults import RestartFault
 from harness.process import Supervisor, wait_until
 from harness.scenario.types import CLIENT, ServiceName, Target
-from harness.stack import control, state
+from harness.stack import control, state, tls
 from harness.stack.admin import describe_app_fault
 from harness.stack.control import OwnerMocks, serve_pending
 from harness.stack.running import RunningStack, SupervisedMocks, running_stack
@@ -79,6 +81,12 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     up.add_argument("--db-dir", type=Path, default=None, help="SQLite files (default .state/db)")
     up.add_argument("--for", dest="duration", default=None, help="stop by itself after e.g. 10m")
+    up.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve every mock over HTTPS with a certificate from a CA made for this stack "
+        "(.state/tls/ca.pem: make your client trust it); the URLs become https://",
+    )
     up.set_defaults(handler=_up)
 
     status = subcommands.add_parser("status", help="proxies, network faults and app faults")
@@ -136,6 +144,11 @@ def _topology(args: argparse.Namespace, state_dir: Path) -> Topology:
     )
 
 
+def _with_tls(topology: Topology, state_dir: Path) -> Topology:
+    """The topology with a CA and a certificate issued for this stack (replacing older ones)."""
+    return replace(topology, tls=tls.issue(state_dir / "tls"))
+
+
 @contextlib.contextmanager
 def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
     """SIGINT, SIGTERM and SIGHUP set `stop` instead of killing us, so teardown always runs."""
@@ -164,6 +177,8 @@ def _up(args: argparse.Namespace) -> int:
         )
     state.remove(state_dir)  # the Supervisor below reaps what a dead owner left running
     control.clear(state_dir)  # requests meant for an earlier stack
+    if args.tls:
+        topology = _with_tls(topology, state_dir)
     if locate() is None:
         print("harness: providing toxiproxy first (`harness toxiproxy install`)...", flush=True)
     provision = install()
@@ -191,6 +206,8 @@ def _print_urls(info: state.StackInfo, version: str) -> None:
     print(f"harness: stack up (seed {info.seed}); point your client at the proxy URLs:")
     for s in info.services:
         print(f"  {s.name:<12} {s.proxy_url}   (direct, never faulted: {s.direct_url})")
+    if info.ca_bundle is not None:
+        print(f"TLS: the mocks serve HTTPS; make your client trust the CA {info.ca_bundle}")
     print(f"toxiproxy {version} API: {info.toxiproxy_url}; logs in {info.log_dir}")
     print(
         "faults: `harness inject bpjs down --for 30s`, `harness inject erm kill --for 10s`, "
@@ -250,6 +267,7 @@ class StackStatus(BaseModel):
     toxiproxy_version: str
     proxies: tuple[ProxyState, ...]
     services: tuple[ServiceStatus, ...]
+    ca_bundle: str | None = None  # with TLS: the CA certificate clients must trust
 
 
 @contextlib.contextmanager
@@ -283,6 +301,7 @@ def stack_status(info: state.StackInfo, stack: RunningStack) -> StackStatus:
         toxiproxy_version=stack.toxiproxy.version(),
         proxies=stack.toxiproxy.proxies(),
         services=tuple(services),
+        ca_bundle=info.ca_bundle,
     )
 
 
@@ -298,6 +317,8 @@ def _status(args: argparse.Namespace) -> int:
         f"stack of `harness up` pid {status.owner_pid}, seed {status.seed}; toxiproxy "
         f"{status.toxiproxy_version} at {status.toxiproxy_url}"
     )
+    if status.ca_bundle is not None:
+        print(f"TLS: the mocks serve HTTPS; clients trust the CA {status.ca_bundle}")
     proxies = {p.name: p for p in status.proxies}
     for s in status.services:
         proxy = proxies.get(str(s.name))
@@ -305,7 +326,7 @@ def _status(args: argparse.Namespace) -> int:
             print(f"{s.name:<12} proxy missing in toxiproxy (restart with `harness down` + `up`)")
             continue
         state_word = "up" if proxy.enabled else "DOWN (connections refused)"
-        print(f"{s.name:<12} {proxy.url} -> {proxy.upstream}  {state_word}")
+        print(f"{s.name:<12} {s.proxy_url} -> {proxy.upstream}  {state_word}")
         for toxic in proxy.toxics:
             attrs = " ".join(f"{k}={v}" for k, v in toxic.attributes.items())
             share = "" if toxic.toxicity == 1.0 else f", toxicity={toxic.toxicity:g}"

@@ -4,6 +4,7 @@
 .state/stack.pids.json   the Supervisor's pid records, reaped if the owner died by kill -9
 .state/logs/             each process's output
 .state/db/               the mocks' SQLite files (kept across restarts)
+.state/tls/              with `harness up --tls`: the stack's CA (ca.pem) and the mocks' certificate
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from harness.errors import InfrastructureError, UsageError
 from harness.process import reap_orphans
 from harness.scenario.types import ServiceName
+from harness.stack.tls import TlsFiles
 from harness.stack.topology import ServicePorts, Topology, service_name
 
 STACK_FILE = "stack.json"
@@ -47,6 +49,8 @@ class StackInfo(BaseModel):
     toxiproxy_url: str
     services: tuple[ServiceEndpoints, ...]
     log_dir: str
+    ca_bundle: str | None = None
+    """With TLS: the CA certificate (PEM) clients must trust, and the harness verifies with."""
 
     @classmethod
     def of(cls, topology: Topology, *, toxiproxy_url: str, log_dir: Path) -> StackInfo:
@@ -61,6 +65,7 @@ class StackInfo(BaseModel):
                 for s in topology.services
             ),
             log_dir=str(log_dir),
+            ca_bundle=None if topology.tls is None else str(topology.tls.ca_bundle),
         )
 
     def topology(self) -> Topology:
@@ -74,6 +79,7 @@ class StackInfo(BaseModel):
                 for s in self.services
             ),
             seed=self.seed,
+            tls=None if self.ca_bundle is None else TlsFiles.of_ca_bundle(self.ca_bundle),
         )
 
     def service(self, raw: str) -> ServiceEndpoints:
