@@ -107,11 +107,11 @@ def test_each_stack_gets_its_own_ca_and_a_new_one_replaces_the_old(tmp_path: Pat
 
     assert first.ca_bundle.read_bytes() != other.ca_bundle.read_bytes()
     assert again.ca_bundle.read_bytes() != old_ca
+    old_store = Store([x509.load_pem_x509_certificate(old_ca)])
+    verifier = PolicyBuilder().store(old_store).time(NOW)
+    verifier_for_localhost = verifier.build_server_verifier(x509.DNSName("localhost"))
     with pytest.raises(VerificationError):  # an old CA does not vouch for the new certificate
-        store = Store([x509.load_pem_x509_certificate(old_ca)])
-        PolicyBuilder().store(store).time(NOW).build_server_verifier(
-            x509.DNSName("localhost")
-        ).verify(_load(again.cert), [])
+        verifier_for_localhost.verify(_load(again.cert), [])
     assert stat.S_IMODE(again.key.stat().st_mode) == 0o600
 
 
