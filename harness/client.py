@@ -13,8 +13,10 @@ A client file (examples/clients/*.yaml) or a scenario's inline `client:` holds a
     locustfile: load.py                   # optional; relative to this file
 
 Placeholders (see TEMPLATE_NAMES) are filled in per run with the proxies' URLs, the client's port,
-a work directory and the mocks' development credentials. The base URL must be on loopback unless
-the user allows its host explicitly at run time (`check_target`, harness.net).
+a work directory, the mocks' development credentials and, when the mocks serve HTTPS
+(`stack.tls`), the CA certificate to trust (`{ca_bundle}`, a PEM file; empty without TLS). The
+base URL must be on loopback unless the user allows its host explicitly at run time
+(`check_target`, harness.net).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class TemplateName(StrEnum):
     BASE_URL = "base_url"
     WORK_DIR = "work_dir"
     SEED = "seed"
+    CA_BUNDLE = "ca_bundle"
     BPJS_CONS_ID = "bpjs_cons_id"
     BPJS_SECRET = "bpjs_secret"
     BPJS_USER_KEY = "bpjs_user_key"

@@ -23,6 +23,7 @@ import contextlib
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -58,12 +59,15 @@ def wait_until(
         time.sleep(interval)
 
 
-def http_ready(url: str, *, timeout: float = 1.0) -> ReadyCheck:
-    """A readiness check that passes once `url` answers with any status below 500."""
+def http_ready(
+    url: str, *, timeout: float = 1.0, verify: ssl.SSLContext | bool = True
+) -> ReadyCheck:
+    """A readiness check that passes once `url` answers with any status below 500; an https
+    URL's certificate is verified with `verify` (e.g. the stack's CA: harness/stack/tls.py)."""
 
     def check() -> bool:
         try:
-            return httpx.get(url, timeout=timeout).status_code < 500
+            return httpx.get(url, timeout=timeout, verify=verify).status_code < 500
         except httpx.HTTPError:
             return False
 

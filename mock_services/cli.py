@@ -57,6 +57,14 @@ def build_parser(services: dict[str, ServiceDefinition]) -> argparse.ArgumentPar
             help="allow binding a non-loopback address (never point fault injection at production)",
         )
         sp.add_argument("--log-level", default="warning", choices=["debug", "info", "warning"])
+        sp.add_argument(
+            "--tls-cert",
+            type=Path,
+            default=None,
+            metavar="PEM",
+            help="serve HTTPS with this certificate (with --tls-key; default: plain HTTP)",
+        )
+        sp.add_argument("--tls-key", type=Path, default=None, metavar="PEM", help="its private key")
         service.add_arguments(sp)
     ds = sub.add_parser("dataset", help="print the seeded dataset as JSON")
     ds.add_argument("--seed", type=int, default=dataset.DEFAULT_SEED)
@@ -89,6 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             port=options.port,
             allow_remote=options.allow_remote,
             log_level=options.log_level,
+            tls_cert=options.tls_cert,
+            tls_key=options.tls_key,
         )
     except ServeError as exc:
         print(f"mock_services {service.name}: error: {exc}", file=sys.stderr)

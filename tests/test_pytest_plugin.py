@@ -30,7 +30,9 @@ def _own_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each inner session keeps its pid records apart from other runs on this machine."""
     state = tmp_path / "state"
     monkeypatch.setenv("HARNESS_STATE_DIR", str(state))
-    for name in ("HARNESS_SEED", "HARNESS_SERVICES", "HARNESS_CLIENT", "HARNESS_TIME_SCALE"):
+    for name in (
+        "HARNESS_SEED", "HARNESS_SERVICES", "HARNESS_CLIENT", "HARNESS_TIME_SCALE", "HARNESS_TLS"
+    ):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
     return state
 
@@ -68,9 +70,13 @@ def test_options_are_listed_in_their_own_group_with_ini_keys(pytester: pytest.Py
         "--harness-report-dir",
         "--harness-time-scale",
         "--harness-allow-host",
+        "--harness-tls",
     ):
         assert option in text
-    for ini in ("harness_seed", "harness_services", "harness_allow_hosts", "harness_time_scale"):
+    for ini in (
+        "harness_seed", "harness_services", "harness_allow_hosts", "harness_time_scale",
+        "harness_tls",
+    ):  # fmt: skip
         assert f"{ini} (string)" in text
 
 
@@ -105,6 +111,7 @@ def test_command_line_beats_environment_beats_ini(
         ("--harness-seed=abc", "harness: --harness-seed='abc': the seed is a whole number"),
         ("env:HARNESS_SERVICES=bpjs,pharmacy", "the environment variable HARNESS_SERVICES="),
         ("ini:harness_time_scale = -2", "the ini key harness_time_scale='-2': the time scale"),
+        ("env:HARNESS_TLS=maybe", "HARNESS_TLS='maybe': write true or false"),
     ],
 )
 def test_a_bad_value_is_one_usage_error_naming_its_source(
@@ -193,6 +200,36 @@ def test_only_the_chosen_services_are_started(pytester: pytest.Pytester) -> None
     result = run(pytester, "--harness-services=erm")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*the session stack has no bpjs mock (started: erm)*"])
+
+
+@pytest.mark.e2e
+def test_with_harness_tls_the_mocks_serve_https_that_only_the_sessions_ca_vouches_for(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(
+        """
+        import requests
+
+        def test_https(harness_stack, chaos):
+            url = harness_stack.url("erm") + "/fhir-r4/v1/metadata"
+            assert url.startswith("https://127.0.0.1:")
+            assert harness_stack.direct_url("erm").startswith("https://")
+            ca = str(harness_stack.ca_bundle)
+            assert harness_stack.env()["CA_BUNDLE"] == ca
+            assert requests.get(url, verify=ca, timeout=10).status_code == 200
+            with chaos.fault("erm", "http_error", status=503):  # the admin API, over HTTPS
+                assert requests.get(url, verify=ca, timeout=10).status_code == 503
+            assert harness_stack.ledger("erm")["visits"] == []
+            try:
+                requests.get(url, timeout=10)  # the system's trust store
+            except requests.exceptions.SSLError as exc:
+                print("REFUSED", "CERTIFICATE_VERIFY_FAILED" in str(exc))
+        """
+    )
+    monkeypatch.setenv("HARNESS_TLS", "true")
+    result = run(pytester, "-s", "--harness-services=erm")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*services erm, HTTPS*", "*REFUSED True*"])
 
 
 # -- chaos: faults for a block or for the test; teardown healing ----------------------------------

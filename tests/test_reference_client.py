@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import httpx
 import pytest
 
+from examples.reference_client.config import Build, ConfigError, settings_from_env
 from examples.reference_client.errors import FailureKind, Upstream, UpstreamFailure
 from examples.reference_client.keys import declaration_key, registration_key
 from examples.reference_client.nik import birth_date
@@ -524,7 +525,20 @@ def test_client_files_validate_with_the_harness_loader(build: str) -> None:
     assert env["BPJS_URL"] == "<bpjs_url>"
     assert env["ERM_URL"] == "<erm_url>"
     assert env["PATIENT_APP_URL"] == "<patient_app_url>"
+    assert env["CA_BUNDLE"] == "<ca_bundle>"  # the CA to trust with stack.tls, else empty
     assert (ROOT / "examples" / "clients" / (client.cwd or ".")).resolve() == ROOT
+
+
+def test_ca_bundle_is_the_ca_to_trust_and_empty_means_the_system_store(tmp_path: Path) -> None:
+    urls = {name: "https://127.0.0.1:18201" for name in ("BPJS_URL", "ERM_URL", "PATIENT_APP_URL")}
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+
+    assert settings_from_env(Build.NAIVE, urls).ca_bundle is None
+    assert settings_from_env(Build.NAIVE, {**urls, "CA_BUNDLE": ""}).ca_bundle is None
+    assert settings_from_env(Build.NAIVE, {**urls, "CA_BUNDLE": str(ca)}).ca_bundle == ca
+    with pytest.raises(ConfigError, match=r"CA_BUNDLE='/nowhere/ca\.pem' is not a file"):
+        settings_from_env(Build.NAIVE, {**urls, "CA_BUNDLE": "/nowhere/ca.pem"})
 
 
 # -- the resilience pieces on their own (pure logic, an injected clock) -------------------------

@@ -15,6 +15,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -108,10 +109,7 @@ def up_spec(
 
 
 def start_stack(
-    supervisor: Supervisor,
-    state_dir: Path,
-    services: tuple[str, ...],
-    extra: tuple[str, ...] = (),
+    supervisor: Supervisor, state_dir: Path, services: tuple[str, ...], *extra: str
 ) -> Stack:
     ports = {service: (free_port(), free_port()) for service in services}
     toxiproxy_port = free_port()
@@ -336,6 +334,44 @@ def test_down_after_kill_9_of_up_reaps_the_leftovers(tmp_path: Path) -> None:
     wait_ports_free(stack.toxiproxy_port, *stack.ports["bpjs"])
 
 
+def test_up_tls_serves_https_that_status_shows_with_its_ca_and_down_cleans_up(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "state"
+    with Supervisor(log_dir=tmp_path / "logs") as supervisor:
+        stack = start_stack(supervisor, state, ("erm",), "--tls")
+        mock, proxy = stack.ports["erm"]
+        ca = str(state / "tls" / "ca.pem")
+        printed = stack.owner.log_path.read_text()
+        assert f"https://127.0.0.1:{proxy}" in printed
+        assert ca in printed
+
+        status = stack.status()
+        assert status["ca_bundle"] == ca
+        [erm] = status["services"]
+        assert (erm["proxy_url"], erm["direct_url"]) == (
+            f"https://127.0.0.1:{proxy}",
+            f"https://127.0.0.1:{mock}",
+        )
+        text = stack.harness("status").stdout
+        assert f"clients trust the CA {ca}" in text
+        assert f"erm          https://127.0.0.1:{proxy} -> 127.0.0.1:{mock}  up" in text
+        # inject and heal reach the mock's admin API over HTTPS, trusting the stack's CA.
+        injected = stack.harness("inject", "erm", "http_error", "status=503")
+        assert injected.returncode == 0, injected.stderr
+        url = f"https://127.0.0.1:{proxy}/fhir-r4/v1/metadata"
+        assert httpx.get(url, verify=ssl.create_default_context(cafile=ca)).status_code == 503
+        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            httpx.get(url, trust_env=False)  # the system's trust store
+        assert stack.harness("heal").returncode == 0
+
+        done = stack.harness("down")
+        assert done.returncode == 0, done.stderr
+        assert stack.owner.popen.wait(timeout=30) == 0
+    wait_ports_free(stack.toxiproxy_port, mock, proxy)
+    assert not (state / "stack.json").exists()
+
+
 def test_up_stops_cleanly_on_sigint(tmp_path: Path) -> None:
     with Supervisor(log_dir=tmp_path / "logs") as supervisor:
         stack = start_stack(supervisor, tmp_path / "state", ("erm",))
@@ -348,9 +384,7 @@ def test_up_stops_cleanly_on_sigint(tmp_path: Path) -> None:
 def test_up_with_a_client_makes_it_a_fault_target_that_keeps_its_files(tmp_path: Path) -> None:
     client_file = Path(__file__).resolve().parents[1] / "examples/clients/resilient.yaml"
     with Supervisor(log_dir=tmp_path / "logs") as supervisor:
-        stack = start_stack(
-            supervisor, tmp_path / "state", SERVICES, ("--client", str(client_file))
-        )
+        stack = start_stack(supervisor, tmp_path / "state", SERVICES, "--client", str(client_file))
         client = stack.status()["client"]
         assert (client["name"], client["process"]) == ("resilient", "running")
         printed = stack.owner.log_path.read_text()

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import random
 import shutil
+import ssl
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,15 +89,23 @@ class Components:
         return self.outbox.summary() if self.outbox is not None else None
 
 
-def _client(base_url: str, build: Build) -> httpx.AsyncClient:
+def _client(base_url: str, build: Build, verify: ssl.SSLContext | bool) -> httpx.AsyncClient:
     timeout = None if build is Build.NAIVE else RESILIENT_TIMEOUT
-    return httpx.AsyncClient(base_url=base_url, timeout=timeout, trust_env=False)
+    return httpx.AsyncClient(base_url=base_url, timeout=timeout, trust_env=False, verify=verify)
+
+
+def _verify(settings: Settings) -> ssl.SSLContext | bool:
+    """How https:// upstreams are verified: CA_BUNDLE's CAs, else the system's (httpx's own)."""
+    if settings.ca_bundle is None:
+        return True
+    return ssl.create_default_context(cafile=str(settings.ca_bundle))
 
 
 def _naive(settings: Settings) -> Components:
-    bpjs_http = _client(settings.bpjs_url + "/", Build.NAIVE)
-    erm_http = _client(settings.erm_url, Build.NAIVE)
-    app_http = _client(settings.patient_app_url, Build.NAIVE)
+    verify = _verify(settings)
+    bpjs_http = _client(settings.bpjs_url + "/", Build.NAIVE, verify)
+    erm_http = _client(settings.erm_url, Build.NAIVE, verify)
+    app_http = _client(settings.patient_app_url, Build.NAIVE, verify)
     bpjs = BpjsAdapter(http=bpjs_http, credentials=settings.bpjs)
     erm = ErmAdapter(
         http=erm_http, client_id=settings.erm_client_id, client_secret=settings.erm_client_secret
@@ -150,9 +159,10 @@ def _resilient(settings: Settings) -> Components:
         Upstream.ERM: guard(Upstream.ERM, FRONT_DESK_RETRY_ATTEMPTS),
         Upstream.PATIENT_APP: guard(Upstream.PATIENT_APP, READ_RETRY_ATTEMPTS),
     }
-    bpjs_http = _client(settings.bpjs_url + "/", Build.RESILIENT)
-    erm_http = _client(settings.erm_url, Build.RESILIENT)
-    app_http = _client(settings.patient_app_url, Build.RESILIENT)
+    verify = _verify(settings)
+    bpjs_http = _client(settings.bpjs_url + "/", Build.RESILIENT, verify)
+    erm_http = _client(settings.erm_url, Build.RESILIENT, verify)
+    app_http = _client(settings.patient_app_url, Build.RESILIENT, verify)
     bpjs = BpjsAdapter(http=bpjs_http, credentials=settings.bpjs)
     erm = ErmAdapter(
         http=erm_http, client_id=settings.erm_client_id, client_secret=settings.erm_client_secret

@@ -9,6 +9,8 @@ from its proxy URLs (examples/clients/*.yaml):
     BPJS_CONS_ID, BPJS_SECRET, BPJS_USER_KEY, ERM_CLIENT_ID, ERM_CLIENT_SECRET
                         credentials; default: the mocks' documented development values
     CLIENT_DB           resilient build: SQLite file for its cache and outbox (default: a temp file)
+    CA_BUNDLE           a PEM file of the CA(s) to trust for https:// upstreams, e.g. the harness's
+                        {ca_bundle}; empty or unset: the system's trust store
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class Settings:
     erm_client_id: str
     erm_client_secret: str
     db_path: Path | None  # None: a temporary file, removed at shutdown
+    ca_bundle: Path | None = None  # None: https:// upstreams are verified with the system's CAs
     replay_interval: float = 1.0  # seconds between outbox replay / verification rounds
 
 
@@ -68,6 +71,19 @@ def _url(env: Mapping[str, str], name: str) -> str:
     return value.rstrip("/")
 
 
+def _ca_bundle(env: Mapping[str, str]) -> Path | None:
+    value = env.get("CA_BUNDLE", "").strip()
+    if not value:
+        return None
+    path = Path(value)
+    if not path.is_file():
+        raise ConfigError(
+            f"CA_BUNDLE={value!r} is not a file: give the PEM file of the CA to trust, or leave "
+            "it empty for the system's trust store"
+        )
+    return path
+
+
 def settings_from_env(
     build: Build, env: Mapping[str, str] | None = None, *, replay_interval: float = 1.0
 ) -> Settings:
@@ -75,6 +91,7 @@ def settings_from_env(
     env = os.environ if env is None else env
     db = env.get("CLIENT_DB", "").strip()
     return Settings(
+        ca_bundle=_ca_bundle(env),
         build=build,
         bpjs_url=_url(env, "BPJS_URL"),
         erm_url=_url(env, "ERM_URL"),

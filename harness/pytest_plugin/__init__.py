@@ -79,7 +79,11 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> str:
     settings = config.stash[_SETTINGS]
     services = ",".join(settings.services)
-    return f"harness: seed {settings.seed}, services {services}, reports in {settings.report_dir}"
+    https = ", HTTPS" if settings.tls else ""
+    return (
+        f"harness: seed {settings.seed}, services {services}{https}, reports in "
+        f"{settings.report_dir}"
+    )
 
 
 def settings_of(config: pytest.Config) -> PluginSettings:
@@ -101,6 +105,7 @@ def _harness_running(
                     seed=settings.seed,
                     services=settings.services,
                     work_dir=tmp_path_factory.mktemp("harness-stack"),
+                    tls=settings.tls,
                 )
             )
         except HarnessError as exc:

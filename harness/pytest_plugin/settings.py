@@ -7,6 +7,7 @@
     --harness-report-dir    HARNESS_REPORT_DIR    harness_report_dir    reports
     --harness-time-scale    HARNESS_TIME_SCALE    harness_time_scale    (the scenario's own)
     --harness-allow-host    HARNESS_ALLOW_HOSTS   harness_allow_hosts   (none: loopback only)
+    --harness-tls           HARNESS_TLS           harness_tls           false (the mocks speak HTTP)
 
 The environment beats the ini file because a CI job sets variables per job while the ini file is
 shared by every job; the command line beats both because it is what a person just typed.
@@ -35,6 +36,7 @@ class _Setting:
     env: str
     help: str
     multiple: bool = False  # a repeatable option, a comma list in the environment and ini file
+    flag: bool = False  # an option without a value (it means "true"); true/false elsewhere
     ini_key: str = ""  # default: the option's name with underscores
 
     @property
@@ -79,20 +81,37 @@ _SETTINGS: Final = (
         multiple=True,
         ini_key="harness_allow_hosts",
     ),
+    _Setting(
+        "harness-tls",
+        "HARNESS_TLS",
+        "serve the session stack's mocks over HTTPS with a CA made for the session "
+        "(harness_stack.ca_bundle; default: plain HTTP)",
+        flag=True,
+    ),
 )
 
 
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("harness", GROUP)
     for setting in _SETTINGS:
-        group.addoption(
-            setting.option,
-            dest=setting.dest,
-            action="append" if setting.multiple else "store",
-            default=None,
-            metavar="HOST" if setting.multiple else "VALUE",
-            help=f"{setting.help}; env {setting.env}, ini {setting.ini}",
-        )
+        if setting.flag:
+            group.addoption(
+                setting.option,
+                dest=setting.dest,
+                action="store_const",
+                const="true",
+                default=None,
+                help=f"{setting.help}; env {setting.env}=true, ini {setting.ini} = true",
+            )
+        else:
+            group.addoption(
+                setting.option,
+                dest=setting.dest,
+                action="append" if setting.multiple else "store",
+                default=None,
+                metavar="HOST" if setting.multiple else "VALUE",
+                help=f"{setting.help}; env {setting.env}, ini {setting.ini}",
+            )
         parser.addini(
             setting.ini,
             help=f"{setting.help} (overridden by {setting.env} and {setting.option})",
@@ -108,6 +127,7 @@ class PluginSettings:
     report_dir: Path = Path("reports")
     time_scale: float | None = None
     allowed_hosts: tuple[str, ...] = ()
+    tls: bool = False
 
 
 def read_settings(config: pytest.Config, env: Mapping[str, str] = os.environ) -> PluginSettings:
@@ -125,6 +145,7 @@ def read_settings(config: pytest.Config, env: Mapping[str, str] = os.environ) ->
         report_dir=_parsed(raw["harness_report_dir"], path, root / "reports"),
         time_scale=_parsed(raw["harness_time_scale"], _time_scale, None),
         allowed_hosts=_parsed(raw["harness_allow_host"], _hosts, ()),
+        tls=_parsed(raw["harness_tls"], _yes_no, False),
     )
 
 
@@ -189,6 +210,17 @@ def _time_scale(value: str) -> float:
     if not scale > 0:
         raise ValueError("the time scale must be above 0")
     return scale
+
+
+_YES: Final = ("true", "yes", "on", "1")
+_NO: Final = ("false", "no", "off", "0")
+
+
+def _yes_no(value: str) -> bool:
+    word = value.strip().lower()
+    if word not in _YES + _NO:
+        raise ValueError(f"write true or false (or {', '.join(_YES[1:] + _NO[1:])})")
+    return word in _YES
 
 
 def _hosts(value: str) -> tuple[str, ...]:

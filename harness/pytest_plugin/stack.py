@@ -27,6 +27,7 @@ from harness.process import (
 )
 from harness.runner.signals import interruptible
 from harness.scenario.types import ServiceName
+from harness.stack import tls as stack_tls
 from harness.stack.running import RunningStack, running_stack
 from harness.stack.topology import ServicePorts, Topology, service_name
 from harness.toxiproxy.install import require
@@ -76,6 +77,7 @@ class Stack:
 
     Clients under test use `url(service)`, the proxy, which is where faults happen;
     `direct_url(service)` reaches the mock itself (its admin API and ledgers), never faulted.
+    With `--harness-tls` both are https:// and a client must trust `ca_bundle`.
     """
 
     def __init__(self, running: RunningStack) -> None:
@@ -85,6 +87,9 @@ class Stack:
         }
         self.seed = running.topology.seed
         self.toxiproxy_url = running.toxiproxy.url
+        self.ca_bundle: Path | None = running.ca_bundle
+        """With TLS: the CA certificate (PEM) the mocks' certificate verifies against; else None.
+        E.g. `requests.get(url, verify=str(stack.ca_bundle))` or REQUESTS_CA_BUNDLE."""
 
     def __repr__(self) -> str:
         urls = ", ".join(f"{s}={p.proxy_url}" for s, p in self._ports.items())
@@ -148,7 +153,8 @@ class Stack:
         return self._running.stats(service).model_dump(mode="json")
 
     def env(self) -> dict[str, str]:
-        """The environment a client reads its upstreams from (as examples/reference_client)."""
+        """The environment a client reads its upstreams from (as examples/reference_client);
+        with TLS, CA_BUNDLE is the CA to trust."""
         values = {
             "BPJS_CONS_ID": BPJS_CONS_ID,
             "BPJS_SECRET": BPJS_SECRET,
@@ -158,6 +164,8 @@ class Stack:
         }
         for service in self._ports:
             values[f"{service.upper().replace('-', '_')}_URL"] = self.url(service)
+        if self.ca_bundle is not None:
+            values["CA_BUNDLE"] = str(self.ca_bundle)
         return values
 
 
@@ -207,15 +215,22 @@ class SessionStack:
 
 @contextlib.contextmanager
 def session_stack(
-    *, seed: int, services: tuple[ServiceName, ...], work_dir: Path
+    *, seed: int, services: tuple[ServiceName, ...], work_dir: Path, tls: bool = False
 ) -> Iterator[SessionStack]:
-    """Start the stack; stop it at the end, on failure, Ctrl-C or SIGTERM (kill -9: the next
-    session reaps what this one left, by its state file)."""
+    """Start the stack (with `tls`, mocks over HTTPS with a CA of the session's own, in
+    work_dir/tls); stop it at the end, on failure, Ctrl-C or SIGTERM (kill -9: the next session
+    reaps what this one left, by its state file)."""
     provision = require(env={k: v for k, v in os.environ.items() if k != "TOXIPROXY_URL"})
     state_dir = paths.state_dir()
     reap_abandoned(state_dir, STATE_PREFIX)
     ports = free_ports(1 + 2 * len(services))
-    topology = Topology.on_ports(ports, services, seed=seed, db_dir=work_dir / "db")
+    topology = Topology.on_ports(
+        ports,
+        services,
+        seed=seed,
+        db_dir=work_dir / "db",
+        tls=stack_tls.issue(work_dir / "tls") if tls else None,
+    )
     log_dir = work_dir / "logs"
     with (
         _interruptible_if_main_thread(),

@@ -34,7 +34,9 @@ def template_values(
     proxy_urls: Mapping[str, str],
     work_dir: Path,
     seed: int,
+    ca_bundle: Path | None = None,
 ) -> dict[str, str]:
+    """The placeholders' values for one run; `{ca_bundle}` is empty when the mocks serve HTTP."""
     values = {
         TemplateName.BPJS_URL: proxy_urls.get("bpjs", ""),
         TemplateName.ERM_URL: proxy_urls.get("erm", ""),
@@ -43,6 +45,7 @@ def template_values(
         TemplateName.PORT: str(port),
         TemplateName.WORK_DIR: str(work_dir),
         TemplateName.SEED: str(seed),
+        TemplateName.CA_BUNDLE: "" if ca_bundle is None else str(ca_bundle),
         # The mocks run with their development credentials; the client gets the same.
         TemplateName.BPJS_CONS_ID: credentials.BPJS_CONS_ID,
         TemplateName.BPJS_SECRET: credentials.BPJS_SECRET,
@@ -109,6 +112,7 @@ def start_on_stack(
         proxy_urls={str(s.service): s.proxy_url for s in stack.topology.services},
         work_dir=work_dir,
         seed=stack.topology.seed,
+        ca_bundle=stack.ca_bundle,
     )
     running = start_client(
         sup, definition, definition_dir=definition_dir, values=values, allowed_hosts=allowed_hosts

@@ -84,6 +84,7 @@ from harness.scenario.loader import load_scenario, locustfile_of
 from harness.scenario.model import Scenario
 from harness.scenario.schedule import Schedule, build_schedule
 from harness.scenario.types import CLIENT
+from harness.stack import tls
 from harness.stack.running import RunningStack, running_stack
 from harness.stack.topology import Topology
 from harness.toxiproxy.install import Provision, require
@@ -381,7 +382,11 @@ def _start(sup: Supervisor, teardown: contextlib.ExitStack, plan: _Plan) -> _Sta
     ports = free_ports(2 + 2 * len(scenario.stack.services))  # toxiproxy, mocks, proxies, client
     # Free ports for everything, so runs never clash with `harness up` or with each other.
     topology = Topology.on_ports(
-        ports, scenario.stack.services, seed=scenario.stack.seed, db_dir=plan.run_dir / "db"
+        ports,
+        scenario.stack.services,
+        seed=scenario.stack.seed,
+        db_dir=plan.run_dir / "db",
+        tls=tls.issue(plan.run_dir / "tls") if scenario.stack.tls else None,
     )
     stack = teardown.enter_context(running_stack(sup, topology, provision=plan.provision))
     running = start_on_stack(

@@ -78,7 +78,7 @@ Slug = Annotated[str, AfterValidator(_slug), Field(json_schema_extra={"pattern":
 
 
 class Stack(Strict):
-    """Which mocks run, and the seed of their shared dataset."""
+    """Which mocks run, the seed of their shared dataset, and whether they serve HTTPS."""
 
     services: tuple[ServiceName, ...] = Field(
         default=(ServiceName.BPJS, ServiceName.ERM, ServiceName.PATIENT_APP),
@@ -87,6 +87,12 @@ class Stack(Strict):
     seed: NonNegativeInt = Field(
         default=1,
         description="seed of the shared dataset: the same seed, the same patients everywhere",
+    )
+    tls: bool = Field(
+        default=False,
+        description="serve every mock over HTTPS, as BPJS and SATUSEHAT do, with a certificate "
+        "from a CA made for the run: the client's URLs are https:// and it must trust "
+        "{ca_bundle}",
     )
 
     @model_validator(mode="after")
@@ -271,7 +277,9 @@ class Scenario(Strict):
     tags: tuple[str, ...] = Field(
         default=(), description="words to select scenarios by, e.g. `harness run --suite ci`"
     )
-    stack: Stack = Field(default=Stack(), description="which mocks run, and the dataset seed")
+    stack: Stack = Field(
+        default=Stack(), description="which mocks run, the dataset seed, HTTP or HTTPS"
+    )
     client: ClientRef | None = Field(
         default=None, description="inline client definition, or a client file relative to this file"
     )

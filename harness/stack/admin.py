@@ -8,11 +8,13 @@ The bodies are the contract's (service_contract.admin), the same models the mock
     admin.clear_faults()      # -> how many were removed
 
 Always call it on the mock's direct address, never through its proxy: the admin API must keep
-working while the proxy is down or slowed.
+working while the proxy is down or slowed. A mock serving HTTPS is verified with `verify`, a
+context trusting the stack's CA (Topology.verify).
 """
 
 from __future__ import annotations
 
+import ssl
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -46,12 +48,22 @@ def describe_app_fault(fault: ActiveAppFault) -> str:
 class MockAdmin:
     """The admin API of one running mock, with timeouts and one-line errors."""
 
-    def __init__(self, service: str, base_url: str, *, timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        service: str,
+        base_url: str,
+        *,
+        timeout: float = 5.0,
+        verify: ssl.SSLContext | bool = True,
+    ) -> None:
         require_loopback(base_url)
         self.service = service
         self.base_url = base_url.rstrip("/")
         self._http = httpx.Client(
-            base_url=f"{self.base_url}{ADMIN_PREFIX}", timeout=timeout, trust_env=False
+            base_url=f"{self.base_url}{ADMIN_PREFIX}",
+            timeout=timeout,
+            trust_env=False,
+            verify=verify,
         )
 
     def __enter__(self) -> MockAdmin:

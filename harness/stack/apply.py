@@ -13,6 +13,7 @@ the other two layers.
 from __future__ import annotations
 
 import contextlib
+import ssl
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -46,14 +47,22 @@ class AppliedStackFault:
 class StackFaults:
     """One code path to apply and remove faults on a stack, for the CLI, scenarios and fixtures."""
 
-    def __init__(self, toxiproxy: ToxiproxyClient, *, admin_urls: Mapping[ServiceName, str]):
+    def __init__(
+        self,
+        toxiproxy: ToxiproxyClient,
+        *,
+        admin_urls: Mapping[ServiceName, str],
+        verify: ssl.SSLContext | bool = True,
+    ):
         self.toxiproxy = toxiproxy
         self.admin_urls = dict(admin_urls)
+        self.verify = verify  # how the mocks' certificates are checked when they serve HTTPS
         # One admin client per mock, made now and kept open: building an HTTP client costs ~30 ms
         # (its TLS context), which would make app faults of a timeline that much late.
-        self._admins = {
-            service: MockAdmin(str(service), url) for service, url in self.admin_urls.items()
-        }
+        self._admins = {service: self._new_admin(service) for service in self.admin_urls}
+
+    def _new_admin(self, service: ServiceName) -> MockAdmin:
+        return MockAdmin(str(service), self.admin_urls[service], verify=self.verify)
 
     def __enter__(self) -> StackFaults:
         return self
@@ -68,7 +77,7 @@ class StackFaults:
 
     def admin(self, service: ServiceName) -> MockAdmin:
         if service not in self._admins:
-            self._admins[service] = MockAdmin(str(service), self.admin_urls[service])
+            self._admins[service] = self._new_admin(service)
         return self._admins[service]
 
     def apply(

@@ -2,6 +2,7 @@
 
     harness up                                  # toxiproxy + 3 mocks + 3 proxies; Ctrl-C stops
     harness up --client examples/clients/resilient.yaml   # ... and the client under test
+    harness up --tls                            # every mock over HTTPS (a CA of its own)
     harness status [--json]
     harness inject bpjs down --for 30s          # network fault (toxiproxy)
     harness inject erm http_error status=503    # app fault (the mock's admin API)
@@ -26,6 +27,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
@@ -40,7 +42,7 @@ from harness.net import free_ports
 from harness.process import Supervisor, wait_until
 from harness.runner.client import start_on_stack
 from harness.scenario.types import CLIENT, ServiceName, Target
-from harness.stack import control, state
+from harness.stack import control, state, tls
 from harness.stack.admin import describe_app_fault
 from harness.stack.control import OwnerClient, OwnerMocks, serve_pending
 from harness.stack.running import (
@@ -106,6 +108,12 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         metavar="HOST",
         help="allow a non-loopback client host (never production)",
     )
+    up.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve every mock over HTTPS with a certificate from a CA made for this stack "
+        "(.state/tls/ca.pem: make your client trust it); the URLs become https://",
+    )
     up.set_defaults(handler=_up)
 
     status = subcommands.add_parser("status", help="proxies, network faults and app faults")
@@ -165,6 +173,11 @@ def _topology(args: argparse.Namespace, state_dir: Path) -> Topology:
     )
 
 
+def _with_tls(topology: Topology, state_dir: Path) -> Topology:
+    """The topology with a CA and a certificate issued for this stack (replacing older ones)."""
+    return replace(topology, tls=tls.issue(state_dir / "tls"))
+
+
 @contextlib.contextmanager
 def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
     """SIGINT, SIGTERM and SIGHUP set `stop` instead of killing us, so teardown always runs."""
@@ -195,6 +208,8 @@ def _up(args: argparse.Namespace) -> int:
         )
     state.remove(state_dir)  # the Supervisor below reaps what a dead owner left running
     control.clear(state_dir)  # requests meant for an earlier stack
+    if args.tls:
+        topology = _with_tls(topology, state_dir)
     if locate() is None:
         print("harness: providing toxiproxy first (`harness toxiproxy install`)...", flush=True)
     provision = install()
@@ -258,6 +273,8 @@ def _print_urls(info: state.StackInfo, version: str) -> None:
         print(f"  {s.name:<12} {s.proxy_url}   (direct, never faulted: {s.direct_url})")
     if info.client is not None:
         print(f"  client       {info.client.base_url}   ({info.client.name}, send patients here)")
+    if info.ca_bundle is not None:
+        print(f"TLS: the mocks serve HTTPS; make your client trust the CA {info.ca_bundle}")
     print(f"toxiproxy {version} API: {info.toxiproxy_url}; logs in {info.log_dir}")
     client_fault = ", `harness inject client kill --for 5s`" if info.client is not None else ""
     print(
@@ -332,6 +349,7 @@ class StackStatus(BaseModel):
     proxies: tuple[ProxyState, ...]
     services: tuple[ServiceStatus, ...]
     client: ClientStatus | None = None  # the client under test `harness up --client` started
+    ca_bundle: str | None = None  # with TLS: the CA certificate clients must trust
 
 
 @contextlib.contextmanager
@@ -376,6 +394,7 @@ def stack_status(info: state.StackInfo, stack: RunningStack) -> StackStatus:
         toxiproxy_version=stack.toxiproxy.version(),
         proxies=stack.toxiproxy.proxies(),
         services=tuple(services),
+        ca_bundle=info.ca_bundle,
     )
 
 
@@ -391,6 +410,8 @@ def _status(args: argparse.Namespace) -> int:
         f"stack of `harness up` pid {status.owner_pid}, seed {status.seed}; toxiproxy "
         f"{status.toxiproxy_version} at {status.toxiproxy_url}"
     )
+    if status.ca_bundle is not None:
+        print(f"TLS: the mocks serve HTTPS; clients trust the CA {status.ca_bundle}")
     proxies = {p.name: p for p in status.proxies}
     for s in status.services:
         proxy = proxies.get(str(s.name))
@@ -398,7 +419,7 @@ def _status(args: argparse.Namespace) -> int:
             print(f"{s.name:<12} proxy missing in toxiproxy (restart with `harness down` + `up`)")
             continue
         state_word = "up" if proxy.enabled else "DOWN (connections refused)"
-        print(f"{s.name:<12} {proxy.url} -> {proxy.upstream}  {state_word}")
+        print(f"{s.name:<12} {s.proxy_url} -> {proxy.upstream}  {state_word}")
         for toxic in proxy.toxics:
             attrs = " ".join(f"{k}={v}" for k, v in toxic.attributes.items())
             share = "" if toxic.toxicity == 1.0 else f", toxicity={toxic.toxicity:g}"

@@ -24,6 +24,7 @@ import contextlib
 import signal
 import time
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any, Final, Protocol
 
 import httpx
@@ -204,8 +205,12 @@ class RunningStack:
         self.remote_client: ProcessTarget | None = None
         """The client a `harness up` in another process started (asked through its owner)."""
         self._ports: Mapping[ServiceName, ServicePorts] = {s.service: s for s in topology.services}
+        self.verify = topology.verify()
+        """How the harness's own calls verify the mocks: the stack's CA when they serve HTTPS."""
         self._faults = StackFaults(
-            toxiproxy, admin_urls={s.service: s.direct_url for s in topology.services}
+            toxiproxy,
+            admin_urls={s.service: s.direct_url for s in topology.services},
+            verify=self.verify,
         )
 
     def __enter__(self) -> RunningStack:
@@ -223,6 +228,11 @@ class RunningStack:
     @property
     def services(self) -> tuple[ServiceName, ...]:
         return tuple(self._ports)
+
+    @property
+    def ca_bundle(self) -> Path | None:
+        """The CA certificate (PEM) a client must trust when the mocks serve HTTPS; else None."""
+        return None if self.topology.tls is None else self.topology.tls.ca_bundle
 
     def ports(self, service: str) -> ServicePorts:
         """The ports of `service`; a usage error naming the services this stack runs."""
@@ -389,7 +399,7 @@ class RunningStack:
         """GET /__admin/PATH of the mock (its direct port, never faulted)."""
         url = f"{self.ports(service).direct_url}/__admin/{path}"
         try:
-            answer = httpx.get(url, params=params, timeout=10, trust_env=False)
+            answer = httpx.get(url, params=params, timeout=10, trust_env=False, verify=self.verify)
             answer.raise_for_status()
             body: dict[str, Any] = answer.json()
         except (httpx.HTTPError, ValueError) as exc:

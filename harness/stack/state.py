@@ -4,6 +4,7 @@
 .state/stack.pids.json   the Supervisor's pid records, reaped if the owner died by kill -9
 .state/logs/             each process's output
 .state/db/               the mocks' SQLite files (kept across restarts)
+.state/tls/              with `harness up --tls`: the stack's CA (ca.pem) and the mocks' certificate
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from harness.errors import InfrastructureError, UsageError
 from harness.process import reap_orphans
 from harness.scenario.types import ServiceName
+from harness.stack.tls import TlsFiles
 from harness.stack.topology import ServicePorts, Topology, service_name
 
 STACK_FILE = "stack.json"
@@ -58,6 +60,8 @@ class StackInfo(BaseModel):
     services: tuple[ServiceEndpoints, ...]
     log_dir: str
     client: ClientEndpoint | None = None
+    ca_bundle: str | None = None
+    """With TLS: the CA certificate (PEM) clients must trust, and the harness verifies with."""
 
     @classmethod
     def of(
@@ -80,6 +84,7 @@ class StackInfo(BaseModel):
             ),
             log_dir=str(log_dir),
             client=client,
+            ca_bundle=None if topology.tls is None else str(topology.tls.ca_bundle),
         )
 
     def topology(self) -> Topology:
@@ -93,6 +98,7 @@ class StackInfo(BaseModel):
                 for s in self.services
             ),
             seed=self.seed,
+            tls=None if self.ca_bundle is None else TlsFiles.of_ca_bundle(self.ca_bundle),
         )
 
     def service(self, raw: str) -> ServiceEndpoints:

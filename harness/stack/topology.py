@@ -8,13 +8,18 @@
 A client talks to the proxy ports; the harness faults the network in toxiproxy and the apps
 through each mock's admin API on its direct port. The 18xxx ranges keep clear of the usual
 development ports (8000, 8080, 8081, 9000) and of the ephemeral range where free_port() draws.
+
+With TLS (`Topology.tls`) every mock serves HTTPS with a certificate from the stack's own CA;
+toxiproxy passes the TLS bytes through untouched, so both URLs of a service are https:// and
+network faults hit the handshake too.
 """
 
 from __future__ import annotations
 
+import ssl
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final
 
@@ -22,6 +27,7 @@ from harness.errors import PortBusyError, UsageError
 from harness.net import LOOPBACK_HOST, port_is_free
 from harness.process import ProcessSpec, Supervisor, http_ready
 from harness.scenario.types import ServiceName
+from harness.stack.tls import TlsFiles
 from harness.toxiproxy.adapter import DEFAULT_API_PORT, ToxiproxyClient
 from harness.toxiproxy.install import Provision
 from harness.toxiproxy.server import start_or_connect
@@ -55,14 +61,19 @@ class ServicePorts:
     service: ServiceName
     mock_port: int
     proxy_port: int
+    tls: bool = False  # set by the Topology: every mock of a stack serves HTTPS, or none
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
 
     @property
     def direct_url(self) -> str:
-        return f"http://{LOOPBACK_HOST}:{self.mock_port}"
+        return f"{self.scheme}://{LOOPBACK_HOST}:{self.mock_port}"
 
     @property
     def proxy_url(self) -> str:
-        return f"http://{LOOPBACK_HOST}:{self.proxy_port}"
+        return f"{self.scheme}://{LOOPBACK_HOST}:{self.proxy_port}"
 
 
 def _default_services() -> tuple[ServicePorts, ...]:
@@ -74,14 +85,22 @@ def _default_services() -> tuple[ServicePorts, ...]:
 
 @dataclass(frozen=True, kw_only=True)
 class Topology:
-    """What `harness up` starts: which mocks, on which ports, with which seed."""
+    """What `harness up` starts: which mocks, on which ports, with which seed; with `tls`, every
+    mock serves HTTPS with that certificate (its services' URLs are https://)."""
 
     toxiproxy_port: int = DEFAULT_API_PORT
     services: tuple[ServicePorts, ...] = field(default_factory=_default_services)
     seed: int = DEFAULT_SEED
     db_dir: Path | None = None
+    tls: TlsFiles | None = None
 
     def __post_init__(self) -> None:
+        https = self.tls is not None
+        if any(s.tls != https for s in self.services):
+            # frozen: the one place the services are normalised, before anyone reads them
+            object.__setattr__(
+                self, "services", tuple(replace(s, tls=https) for s in self.services)
+            )
         names = [s.service for s in self.services]
         if not names:
             raise UsageError("the stack needs at least one service")
@@ -90,6 +109,11 @@ class Topology:
         ports = [port for port, _ in self.ports()]
         if len(set(ports)) != len(ports):
             raise UsageError(f"two parts of the stack share a port: {sorted(ports)}")
+
+    def verify(self) -> ssl.SSLContext | bool:
+        """What the harness's own calls to the mocks verify their certificate with: a context
+        trusting the stack's CA with TLS (the system's trust store has never heard of it)."""
+        return True if self.tls is None else self.tls.ssl_context()
 
     def ports(self) -> list[tuple[int, str]]:
         """Every port the stack listens on, with what listens there."""
@@ -114,6 +138,7 @@ class Topology:
         *,
         seed: int,
         db_dir: Path | None,
+        tls: TlsFiles | None = None,
     ) -> Topology:
         """Toxiproxy on `ports[0]`, then each service's mock and proxy on the next two ports
         (as one `free_ports(1 + 2 * len(services))` batch gives them)."""
@@ -125,6 +150,7 @@ class Topology:
             ),
             seed=seed,
             db_dir=db_dir,
+            tls=tls,
         )
 
     def with_services(self, names: Iterable[ServiceName]) -> Topology:
@@ -134,19 +160,30 @@ class Topology:
             services=tuple(s for s in self.services if s.service in wanted),
             seed=self.seed,
             db_dir=self.db_dir,
+            tls=self.tls,
         )
 
 
-def mock_spec(ports: ServicePorts, *, seed: int, db_dir: Path | None) -> ProcessSpec:
-    """`python -m mock_services <service>` on its direct port, ready when its health answers."""
+def mock_spec(
+    ports: ServicePorts,
+    *,
+    seed: int,
+    db_dir: Path | None,
+    tls: TlsFiles | None = None,
+    verify: ssl.SSLContext | bool = True,
+) -> ProcessSpec:
+    """`python -m mock_services <service>` on its direct port, ready when its health answers;
+    with `tls`, serving HTTPS with its certificate (readiness verified with `verify`)."""
     argv = [sys.executable, "-m", "mock_services", str(ports.service)]
     argv += ["--host", LOOPBACK_HOST, "--port", str(ports.mock_port), "--seed", str(seed)]
     if db_dir is not None:
         argv += ["--db", str(db_dir / f"{ports.service}.db")]
+    if tls is not None:
+        argv += ["--tls-cert", str(tls.cert), "--tls-key", str(tls.key)]
     return ProcessSpec(
         name=str(ports.service),
         argv=argv,
-        ready=http_ready(f"{ports.direct_url}/__admin/health"),
+        ready=http_ready(f"{ports.direct_url}/__admin/health", verify=verify),
         ready_timeout=60,
     )
 
@@ -165,11 +202,13 @@ def start_stack(
     if topology.db_dir is not None:
         topology.db_dir.mkdir(parents=True, exist_ok=True)
     toxiproxy = start_or_connect(supervisor, port=topology.toxiproxy_port, provision=provision)
+    verify = topology.verify()
+    specs = [
+        mock_spec(p, seed=topology.seed, db_dir=topology.db_dir, tls=topology.tls, verify=verify)
+        for p in topology.services
+    ]
     try:
-        mocks = [
-            supervisor.start(mock_spec(p, seed=topology.seed, db_dir=topology.db_dir), wait=False)
-            for p in topology.services
-        ]
+        mocks = [supervisor.start(spec, wait=False) for spec in specs]
         for mock in mocks:
             mock.wait_ready()
         for ports in topology.services:

@@ -1,9 +1,11 @@
-"""Serving a mock with uvicorn, on loopback unless the user explicitly allows otherwise."""
+"""Serving a mock with uvicorn, on loopback unless the user explicitly allows otherwise; over
+HTTPS when given a certificate and its key (the harness issues them: harness/stack/tls.py)."""
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+from pathlib import Path
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -44,8 +46,30 @@ def check_port(host: str, port: int) -> None:
             ) from exc
 
 
-def serve(app: ASGIApp, *, host: str, port: int, allow_remote: bool, log_level: str) -> None:
+def check_tls(cert: Path | None, key: Path | None) -> None:
+    if (cert is None) != (key is None):
+        raise ServeError(
+            "HTTPS needs both --tls-cert and --tls-key (PEM files); give both, or neither for "
+            "plain HTTP",
+            exit_code=2,
+        )
+    for path in (cert, key):
+        if path is not None and not path.is_file():
+            raise ServeError(f"no such file: {path}; give an existing PEM file", exit_code=2)
+
+
+def serve(
+    app: ASGIApp,
+    *,
+    host: str,
+    port: int,
+    allow_remote: bool,
+    log_level: str,
+    tls_cert: Path | None = None,
+    tls_key: Path | None = None,
+) -> None:
     check_host(host, allow_remote=allow_remote)
+    check_tls(tls_cert, tls_key)
     check_port(host, port)
     uvicorn.run(
         app,
@@ -57,4 +81,6 @@ def serve(app: ASGIApp, *, host: str, port: int, allow_remote: bool, log_level: 
         loop="uvloop",
         lifespan="off",
         timeout_graceful_shutdown=2,
+        ssl_certfile=None if tls_cert is None else str(tls_cert),
+        ssl_keyfile=None if tls_key is None else str(tls_key),
     )

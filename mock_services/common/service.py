@@ -20,6 +20,8 @@ class CommonOptions:
     db: Path | None  # None: an in-memory database, gone when the process ends
     allow_remote: bool
     log_level: str
+    tls_cert: Path | None = None  # with tls_key: serve HTTPS with this certificate (PEM)
+    tls_key: Path | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> CommonOptions:
@@ -31,6 +33,8 @@ class CommonOptions:
             db=args.db,
             allow_remote=args.allow_remote,
             log_level=args.log_level,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
         )
 
 
