@@ -12,14 +12,25 @@ from harness.cli import main
 from harness.faults import FaultLayer
 from harness.report import write_reports
 from harness.report.chart import MAX_BINS, bins, render_chart
-from harness.report.compare import compare_runs, render_comparison
+from harness.report.compare import compare_runs, p_text, rate_difference, render_comparison
+from harness.report.error_bar import error_bar
 from harness.report.html import render_html
+from harness.report.index import render_index
 from harness.report.markdown import render_summary
 from harness.report.values import fault_label
+from harness.results.checks import (
+    CheckResult,
+    CheckStatus,
+    Comparison,
+    Evidence,
+    InconclusivePolicy,
+    Unit,
+)
+from harness.results.evidence import CONFIDENCE, two_proportion_p_value, wilson_interval
 from harness.results.journal import Journal, Percentiles, SecondSummary, write_journal
 from harness.results.run import FaultWindow
 from tests.test_checks import NAIVE, RESILIENT
-from tests.test_journal import journal_for
+from tests.test_journal import UNSURE_REASON, inconclusive_check, inconclusive_journal, journal_for
 
 pytestmark = pytest.mark.unit
 
@@ -186,7 +197,7 @@ def test_summary_md_has_the_verdict_and_the_checks_table(naive: Journal) -> None
     assert first.startswith("## ")
     assert "FAIL" in first
     assert "bpjs-outage" in first
-    assert "| check | value | threshold | result | reason |" in summary
+    assert "| check | value | evidence | threshold | result | reason |" in summary
     rows = [line for line in summary.splitlines() if line.startswith("| `")]
     assert [row.split("`")[1] for row in rows] == [c.id for c in naive.checks]
     during = next(r for r in rows if "`served_rate.during`" in r)
@@ -206,6 +217,173 @@ def test_compare_marks_the_checks_that_changed(naive: Journal, resilient: Journa
     assert "| **served_rate.during** |" in text
     assert "| served_rate.before |" in text
     assert set(rows) >= {c.id for c in naive.checks}
+
+
+def test_summary_md_shows_each_checks_evidence_and_an_inconclusive_verdict() -> None:
+    journal = inconclusive_journal()
+    summary = render_summary(journal)
+    lines = summary.splitlines()
+    assert lines[0] == "## ❔ INCONCLUSIVE: bpjs-outage against resilient"
+    assert "7 of 8 checks passed, 1 inconclusive (exit code 4: inconclusive)." in lines[2]
+    during = next(line for line in lines if line.startswith("| `served_rate.during`"))
+    assert during == (
+        "| `served_rate.during` | 100.0% | n=31 (31 good), 95% CI 89.0%-100.0% | >= 90.0% "
+        f"| ❔ INCONCLUSIVE | {UNSURE_REASON} |"
+    )
+    rows = {line.split("`")[1]: line for line in lines if line.startswith("| `")}
+    assert "| 1 fault episode |" in rows["time_to_served"]
+    assert "| exact count |" in rows["nothing_lost"]
+    assert "| n=300, 95% CI 50ms-50ms |" in rows["latency.during.p95"]
+    assert lines[-1] == (
+        "Exit codes: 0 pass, 1 a check failed, 2 invalid scenario, client or usage, "
+        "3 infrastructure, 4 inconclusive, 130 interrupted."
+    )
+
+
+@pytest.mark.parametrize(
+    ("policy", "said"),
+    [
+        (InconclusivePolicy.PASS, "(exit code 0: inconclusive, counted as a pass by "),
+        (InconclusivePolicy.FAIL, "(exit code 1: inconclusive, counted as a failure by "),
+    ],
+)
+def test_summary_md_says_when_the_policy_changed_the_exit_code(
+    policy: InconclusivePolicy, said: str
+) -> None:
+    summary = render_summary(inconclusive_journal(policy))
+    assert f"{said}--inconclusive {policy.value} (exit " in summary.splitlines()[2]
+
+
+def test_html_marks_an_inconclusive_run_and_draws_each_interval() -> None:
+    journal = inconclusive_journal()
+    page = render_html(journal)
+    assert "<title>INCONCLUSIVE: bpjs-outage" in page
+    assert '<header class="verdict inconclusive">' in page
+    assert "exit code 4 (inconclusive)" in page
+    assert "inconclusive (too little evidence either way): served_rate.during" in page
+    assert page.count('<tr class="inconclusive">') == 1
+    assert page.count('<tr class="failed">') == 0
+    assert '<td class="unsure">INCONCLUSIVE</td>' in page
+    assert "n=31 (31 good), 95% CI 89.0%-100.0%" in page
+    bars = re.findall(r'<svg class="bar".*?</svg>', page)
+    intervals = [
+        c for c in journal.checks if c.evidence is not None and c.evidence.method != "episodes"
+    ]
+    assert len(bars) == len(intervals) == 4, "a bar per rate and percentile, none for the rest"
+    for bar in bars:
+        ET.fromstring(bar.replace("<svg ", f'<svg xmlns="{SVG_NS[1:-1]}" ', 1))
+    assert EXTERNAL.search(page) is None
+
+
+def test_an_error_bar_straddles_the_threshold_when_inconclusive() -> None:
+    check = inconclusive_check()
+    root = ET.fromstring(error_bar(check).replace("<svg ", f'<svg xmlns="{SVG_NS[1:-1]}" ', 1))
+    title = "".join(next(root.iter(f"{SVG_NS}title")).itertext())
+    assert title == (
+        "n=31 (31 good), 95% CI 89.0%-100.0%; measured 100.0%, threshold >= 90.0%: INCONCLUSIVE"
+    )
+    lines = list(root.iter(f"{SVG_NS}line"))
+    interval = lines[0]
+    threshold = next(line for line in lines if line.get("stroke-dasharray"))
+    x1, x2 = float(interval.get("x1", "0")), float(interval.get("x2", "0"))
+    assert x1 < float(threshold.get("x1", "0")) < x2, "the bar crosses the threshold line"
+    shade = next(root.iter(f"{SVG_NS}rect"))
+    assert float(shade.get("x", "0")) + float(shade.get("width", "0")) == float(
+        threshold.get("x1", "0")
+    ), "at least: the bad side (below the threshold) is shaded"
+    assert error_bar(check.model_copy(update={"evidence": None})) == ""
+    assert error_bar(check.model_copy(update={"measured": None})) == ""
+
+
+def test_an_error_bar_unbounded_above_ends_in_an_arrow() -> None:
+    check = inconclusive_check().model_copy(
+        update={
+            "unit": Unit.SECONDS,
+            "comparison": Comparison.AT_MOST,
+            "threshold": 2.0,
+            "measured": 1.5,
+            "evidence": Evidence(
+                method="order_statistics", n=4, low=0.5, high=None, confidence=CONFIDENCE
+            ),
+        }
+    )
+    svg = error_bar(check)
+    assert "<path " in svg
+    assert "95% CI 500ms-unbounded" in svg
+
+
+def test_the_index_counts_inconclusive_runs_apart(naive: Journal, resilient: Journal) -> None:
+    unsure = inconclusive_journal()
+    page = render_index([("a", resilient), ("b", unsure)])
+    assert "<title>INCONCLUSIVE: 1 of 2 runs passed, 1 inconclusive</title>" in page
+    assert '<header class="verdict inconclusive">' in page
+    assert '<td class="unsure">INCONCLUSIVE</td>' in page
+    assert "<td>served_rate.during</td>" in page
+    page = render_index([("a", naive), ("b", unsure), ("c", resilient)])
+    assert "<title>FAIL: 1 of 3 runs passed, 1 inconclusive</title>" in page
+    assert "<title>PASS: 1 of 1 runs passed</title>" in render_index([("a", resilient)])
+
+
+def _rate(good: int, total: int, status: CheckStatus = CheckStatus.PASS) -> CheckResult:
+    low, high = wilson_interval(good, total)
+    return inconclusive_check().model_copy(
+        update={
+            "status": status,
+            "measured": good / total,
+            "evidence": Evidence(
+                method="wilson", n=total, good=good, low=low, high=high, confidence=CONFIDENCE
+            ),
+        }
+    )
+
+
+def test_compare_says_whether_a_rate_difference_is_significant() -> None:
+    significant = rate_difference(_rate(150, 200), _rate(190, 200))
+    p = two_proportion_p_value(150, 200, 190, 200)
+    assert p is not None
+    assert p < 0.001
+    assert significant == ("n 200 vs 200; +20.0 points, significant (p<0.001)", True)
+    p = two_proportion_p_value(90, 100, 94, 100)
+    assert p is not None
+    assert 0.05 < p < 1
+    assert rate_difference(_rate(90, 100), _rate(94, 100)) == (
+        f"n 100 vs 100; +4.0 points, not significant ({p_text(p)})",
+        False,
+    )
+    assert (p_text(0.003), p_text(0.41), p_text(0.0004)) == ("p=0.003", "p=0.41", "p<0.001")
+    latency = _rate(1, 1).model_copy(update={"evidence": Evidence(method="order_statistics", n=10)})
+    assert rate_difference(latency, latency) is None
+    assert rate_difference(_rate(1, 1), _rate(0, 1).model_copy(update={"evidence": None})) is None
+
+
+def test_compare_shows_the_significance_of_each_rate_check(
+    naive: Journal, resilient: Journal
+) -> None:
+    rows = {row.label: row for row in compare_runs(naive, resilient)}
+    during = rows["served_rate.during"]
+    assert during.significant is True
+    assert during.difference.endswith("significant (p<0.001)")
+    assert during.difference.startswith("n ")
+    assert rows["served_rate.before"].significant is False
+    assert "not significant (p=1)" in rows["served_rate.before"].difference
+    assert rows["nothing_lost"].significant is None
+    assert rows["nothing_lost"].difference == ""
+    text = render_comparison(naive, resilient)
+    assert "|  | A | B | change | rate difference B - A |" in text
+    rates = sum(1 for r in rows.values() if r.significant is not None)
+    significant = sum(1 for r in rows.values() if r.significant)
+    assert (
+        f"{significant} of {rates} rate differences are significant "
+        "(two-sided two-proportion z-test, p < 0.05)."
+    ) in text
+
+
+def test_compare_shows_a_check_that_became_inconclusive(resilient: Journal) -> None:
+    rows = {row.label: row for row in compare_runs(resilient, inconclusive_journal())}
+    assert rows["verdict"].change == "PASS -> INCONCLUSIVE"
+    assert rows["served_rate.during"].change == "pass -> INCONCLUSIVE"
+    assert rows["served_rate.during"].b == "100.0% INCONCLUSIVE"
+    assert "## Compare: ✅ A -> ❔ B" in render_comparison(resilient, inconclusive_journal())
 
 
 def test_compare_lists_checks_present_in_one_run_only(naive: Journal) -> None:

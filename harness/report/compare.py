@@ -2,6 +2,14 @@
 
 rows = compare_runs(before, after)          # one Row per verdict, check, integrity figure
 print(render_comparison(before, after))     # a Markdown table, changed rows marked
+
+For every rate check (served_rate.*) measured in both runs, `Row.difference` says whether the
+rates differ by more than chance: B's rate minus A's in percentage points, and a two-sided
+two-proportion z-test on the pooled proportion (harness.results.evidence.two_proportion_p_value),
+significant when p < 0.05 ("significant (p=0.003)", "not significant (p=0.41)"). The test takes
+the requests as independent trials; requests of one run share the same faults and patients, so a
+p-value near 0.05 is weaker evidence than it looks. Percentiles, times and counts are compared
+by value only.
 """
 
 from __future__ import annotations
@@ -9,8 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.report.markdown import cell, table, verdict_mark
-from harness.report.values import integrity_rows, measured_text, pass_text, verdict_text
+from harness.report.values import integrity_rows, measured_text, status_text, verdict_text
 from harness.results.checks import CheckResult
+from harness.results.evidence import CONFIDENCE, two_proportion_p_value
 from harness.results.journal import Journal
 
 ABSENT = "-"
@@ -24,21 +33,47 @@ class Row:
     a: str
     b: str
     change: str
+    difference: str = ""
+    """For a rate check in both runs: its n in each, B - A, and whether that is significant."""
+    significant: bool | None = None
+    """For a rate check in both runs: p < 1 - CONFIDENCE; None for every other row."""
 
     @property
     def changed(self) -> bool:
         return bool(self.change)
 
 
+def p_text(p: float) -> str:
+    """A p-value as text: `p=0.003`, `p=0.41`, `p<0.001`."""
+    return "p<0.001" if p < 0.001 else f"p={p:.2g}"
+
+
+def rate_difference(a: CheckResult, b: CheckResult) -> tuple[str, bool] | None:
+    """B's rate against A's with the two-proportion test; None unless both are rates with
+    requests."""
+    ea, eb = a.evidence, b.evidence
+    if ea is None or eb is None or ea.method != "wilson" or eb.method != "wilson":
+        return None
+    if ea.good is None or eb.good is None:
+        return None
+    p = two_proportion_p_value(ea.good, ea.n, eb.good, eb.n)
+    if p is None:
+        return None
+    significant = p < 1 - CONFIDENCE
+    points = (eb.good / eb.n - ea.good / ea.n) * 100
+    verdict = "significant" if significant else "not significant"
+    return f"n {ea.n} vs {eb.n}; {points:+.1f} points, {verdict} ({p_text(p)})", significant
+
+
 def _check_text(check: CheckResult | None) -> str:
-    return ABSENT if check is None else f"{measured_text(check)} {pass_text(check.passed)}"
+    return ABSENT if check is None else f"{measured_text(check)} {status_text(check.status)}"
 
 
 def _check_change(a: CheckResult | None, b: CheckResult | None) -> str:
     if a is None or b is None:
         return "only in A" if b is None else "only in B"
-    if a.passed != b.passed:
-        return f"{pass_text(a.passed)} -> {pass_text(b.passed)}"
+    if a.status is not b.status:
+        return f"{status_text(a.status)} -> {status_text(b.status)}"
     if measured_text(a) != measured_text(b):
         return "value"
     if a.threshold != b.threshold:
@@ -62,12 +97,15 @@ def compare_runs(a: Journal, b: Journal) -> list[Row]:
     checks_b = {c.id: c for c in b.checks}
     for check_id in [*checks_a, *(i for i in checks_b if i not in checks_a)]:
         one, other = checks_a.get(check_id), checks_b.get(check_id)
+        rate = rate_difference(one, other) if one is not None and other is not None else None
         rows.append(
             Row(
                 label=check_id,
                 a=_check_text(one),
                 b=_check_text(other),
                 change=_check_change(one, other),
+                difference="" if rate is None else rate[0],
+                significant=None if rate is None else rate[1],
             )
         )
     figures_a = dict(integrity_rows(a.integrity))
@@ -88,6 +126,7 @@ def _describe(journal: Journal) -> str:
 def render_comparison(a: Journal, b: Journal) -> str:
     rows = compare_runs(a, b)
     changed = sum(r.changed for r in rows)
+    rates = [r for r in rows if r.significant is not None]
     lines = [
         f"## Compare: {verdict_mark(a.verdict)} A -> {verdict_mark(b.verdict)} B",
         "",
@@ -99,10 +138,15 @@ def render_comparison(a: Journal, b: Journal) -> str:
     lines += [
         "",
         *table(
-            ("", "A", "B", "change"),
-            ((f"**{r.label}**" if r.changed else r.label, r.a, r.b, r.change) for r in rows),
+            ("", "A", "B", "change", "rate difference B - A"),
+            (
+                (f"**{r.label}**" if r.changed else r.label, r.a, r.b, r.change, r.difference)
+                for r in rows
+            ),
         ),
         "",
-        f"{changed} of {len(rows)} figures changed.",
+        f"{changed} of {len(rows)} figures changed; "
+        f"{sum(bool(r.significant) for r in rates)} of {len(rates)} rate differences are "
+        f"significant (two-sided two-proportion z-test, p < {1 - CONFIDENCE:.2g}).",
     ]
     return "\n".join(lines) + "\n"

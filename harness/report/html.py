@@ -3,7 +3,9 @@
     page = render_html(journal)
 
 Order: the verdict, the timeline chart, the checks, the phases, the faults, data integrity and
-liveness, the environment. Every piece of text from the journal is escaped.
+liveness, the environment. Every piece of text from the journal is escaped. Each check shows its
+evidence (n, the 95 % interval, or the fault episodes) and, for a rate or a percentile, an error
+bar against its threshold (harness.report.error_bar).
 """
 
 from __future__ import annotations
@@ -14,16 +16,20 @@ from typing import Final
 
 from harness.durations import format_duration
 from harness.report.chart import render_chart
+from harness.report.error_bar import error_bar
 from harness.report.values import (
+    evidence_text,
+    exit_label,
     fault_label,
     integrity_rows,
     load_rows,
     measured_text,
-    pass_text,
+    policy_note,
+    status_text,
     threshold_text,
     verdict_text,
 )
-from harness.results.checks import Verdict
+from harness.results.checks import CheckStatus, Verdict
 from harness.results.journal import Journal, Percentiles
 from harness.results.run import FaultWindow
 
@@ -36,14 +42,17 @@ main{max-width:1000px;margin:0 auto;padding:16px 20px 40px}
 h1{font-size:1.4em;margin:.2em 0}h2{font-size:1.15em;margin:1.6em 0 .5em}
 .verdict{border-radius:8px;padding:14px 18px;color:#fff}
 .verdict.pass{background:#2e7d32}.verdict.fail{background:#c62828}
+.verdict.inconclusive{background:#b26a00}
 .verdict .word{font-size:2em;font-weight:700;letter-spacing:.05em}
 .verdict p{margin:.3em 0}
 .card{background:#fff;border:1px solid #ddd;border-radius:8px;padding:10px 14px;overflow-x:auto}
 table{border-collapse:collapse;width:100%;font-size:.92em}
 th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #e5e5e5;vertical-align:top}
 th{background:#fafafa}td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
-tr.failed td{background:#fdecea}.ok{color:#2e7d32;font-weight:600}
-.bad{color:#c62828;font-weight:700}
+tr.failed td{background:#fdecea}tr.inconclusive td{background:#fff4e0}
+.ok{color:#2e7d32;font-weight:600}.bad{color:#c62828;font-weight:700}
+.unsure{color:#b26a00;font-weight:700}td.evidence{white-space:nowrap;font-size:.9em}
+svg.bar{display:block}
 code{font-size:.95em}ul.details{margin:.2em 0 0 1.2em;padding:0;color:#555}
 svg{max-width:100%;height:auto}
 """
@@ -90,21 +99,45 @@ def _cells(*values: str, numeric: Sequence[int] = ()) -> str:
     )
 
 
+VERDICT_CLASS: Final = {
+    Verdict.PASS: "pass",
+    Verdict.FAIL: "fail",
+    Verdict.INCONCLUSIVE: "inconclusive",
+}
+ROW_CLASS: Final = {
+    CheckStatus.PASS: "passed",
+    CheckStatus.FAIL: "failed",
+    CheckStatus.INCONCLUSIVE: "inconclusive",
+}
+RESULT_CLASS: Final = {
+    CheckStatus.PASS: "ok",
+    CheckStatus.FAIL: "bad",
+    CheckStatus.INCONCLUSIVE: "unsure",
+}
+
+
 def _verdict(journal: Journal) -> str:
     scenario = journal.scenario
-    passed = journal.verdict is Verdict.PASS
-    failed = [c.id for c in journal.checks if not c.passed]
-    counts = f"{len(journal.checks) - len(failed)} of {len(journal.checks)} checks passed"
+    failed = [c.id for c in journal.checks if c.status is CheckStatus.FAIL]
+    inconclusive = [c.id for c in journal.checks if c.inconclusive]
+    passed = len(journal.checks) - len(failed) - len(inconclusive)
+    counts = f"{passed} of {len(journal.checks)} checks passed"
     if failed:
         counts += "; failed: " + ", ".join(failed)
+    if inconclusive:
+        counts += "; inconclusive (too little evidence either way): " + ", ".join(inconclusive)
     client = journal.client.name if journal.client is not None else "none"
     incident = f"incident {scenario.incident}: " if scenario.incident is not None else ""
+    meaning = policy_note(journal.verdict, journal.exit_code, journal.inconclusive) or exit_label(
+        journal.exit_code
+    )
     return (
-        f'<header class="verdict {"pass" if passed else "fail"}">'
+        f'<header class="verdict {VERDICT_CLASS[journal.verdict]}">'
         f'<div class="word">{escape(verdict_text(journal.verdict))}</div>'
         f"<h1>{escape(scenario.title)}</h1>"
         f"<p>{escape(incident)}scenario <code>{escape(scenario.name)}</code> against client "
-        f"<code>{escape(client)}</code>; exit code {journal.exit_code}</p>"
+        f"<code>{escape(client)}</code>; exit code {journal.exit_code} "
+        f"({escape(meaning)})</p>"
         f"<p>{escape(counts)}</p>"
         f"<p>run {escape(journal.run_id)}, started {escape(journal.started_at.isoformat())}, "
         f"{escape(format_duration(journal.duration_s))} of load</p></header>"
@@ -116,17 +149,23 @@ def _checks(journal: Journal) -> str:
     for check in journal.checks:
         details = "".join(f"<li>{escape(d)}</li>" for d in check.details)
         reason = escape(check.reason) + (f'<ul class="details">{details}</ul>' if details else "")
-        result = pass_text(check.passed)
         rows.append(
-            f'<tr class="{"passed" if check.passed else "failed"}">'
+            f'<tr class="{ROW_CLASS[check.status]}">'
             f"<td><code>{escape(check.id)}</code></td>"
             + _cells(measured_text(check), threshold_text(check), numeric=(0, 1))
-            + f'<td class="{"ok" if check.passed else "bad"}">{escape(result)}</td>'
+            + f'<td class="evidence">{error_bar(check)}{escape(evidence_text(check))}</td>'
+            f'<td class="{RESULT_CLASS[check.status]}">{escape(status_text(check.status))}</td>'
             f"<td>{reason}</td></tr>"
         )
     if not rows:
-        rows.append('<tr><td colspan="5">this scenario has no checks</td></tr>')
-    return _table(("check", "value", "threshold", "result", "reason"), rows)
+        rows.append('<tr><td colspan="6">this scenario has no checks</td></tr>')
+    note = (
+        "<p>A rate or a percentile passes when its whole 95% interval is on the good side of "
+        "the threshold (the dashed line; the bad side is shaded), fails when the whole interval "
+        "is on the bad side, and is inconclusive when the interval crosses the line: too few "
+        "requests to tell. Counts and times are exact.</p>"
+    )
+    return _table(("check", "value", "threshold", "evidence", "result", "reason"), rows) + note
 
 
 def _ms(value: float | None) -> str:

@@ -1,5 +1,8 @@
 """index.html over several runs, e.g. a suite: one verdict for all, then a row per run.
 
+The verdict over the runs is FAIL if any run failed, else INCONCLUSIVE if any was, else PASS;
+inconclusive runs are counted apart from passed and failed ones.
+
     page = render_index([("20190325-080000-bpjs-outage", journal), ...])
 
 Links are relative (`<run>/report.html`), so the folder can be moved or uploaded as it is.
@@ -9,36 +12,47 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from html import escape
+from typing import Final
 
 from harness.report.files import REPORT_FILE
-from harness.report.html import CSS
+from harness.report.html import CSS, VERDICT_CLASS
 from harness.report.values import verdict_text
-from harness.results.checks import Verdict
+from harness.results.checks import CheckStatus, Verdict
 from harness.results.journal import Journal
+
+_CELL_CLASS: Final = {Verdict.PASS: "ok", Verdict.FAIL: "bad", Verdict.INCONCLUSIVE: "unsure"}
 
 
 def render_index(runs: Sequence[tuple[str, Journal]]) -> str:
     """`runs` as (run directory relative to the index, journal), in the order to show."""
-    verdict = Verdict.PASS if all(j.verdict is Verdict.PASS for _, j in runs) else Verdict.FAIL
-    failed_runs = sum(j.verdict is not Verdict.PASS for _, j in runs)
+    verdicts = {j.verdict for _, j in runs}
+    verdict = next((v for v in (Verdict.FAIL, Verdict.INCONCLUSIVE) if v in verdicts), Verdict.PASS)
+    passed_runs = sum(j.verdict is Verdict.PASS for _, j in runs)
+    unsure_runs = sum(j.verdict is Verdict.INCONCLUSIVE for _, j in runs)
     rows = []
     for folder, journal in runs:
-        failed = [c.id for c in journal.checks if not c.passed]
+        failed = [c.id for c in journal.checks if c.status is CheckStatus.FAIL]
+        unsure = [c.id for c in journal.checks if c.inconclusive]
         client = journal.client.name if journal.client is not None else "none"
-        css = "ok" if journal.verdict is Verdict.PASS else "bad"
+        css = _CELL_CLASS[journal.verdict]
         href = escape(f"{folder}/{REPORT_FILE}", quote=True)
+        passed = sum(c.passed for c in journal.checks)
         rows.append(
             f'<tr><td class="{css}">{escape(verdict_text(journal.verdict))}</td>'
             f'<td><a href="{href}">{escape(journal.scenario.name)}</a></td>'
             f"<td>{escape(client)}</td>"
-            f'<td class="num">{len(journal.checks) - len(failed)} / {len(journal.checks)}</td>'
-            f"<td>{escape(', '.join(failed))}</td><td>{escape(journal.run_id)}</td></tr>"
+            f'<td class="num">{passed} / {len(journal.checks)}</td>'
+            f"<td>{escape(', '.join(failed))}</td><td>{escape(', '.join(unsure))}</td>"
+            f"<td>{escape(journal.run_id)}</td></tr>"
         )
-    summary = f"{len(runs) - failed_runs} of {len(runs)} runs passed"
+    summary = f"{passed_runs} of {len(runs)} runs passed"
+    if unsure_runs:
+        summary += f", {unsure_runs} inconclusive"
     head = "".join(
-        f"<th>{h}</th>" for h in ("verdict", "scenario", "client", "checks", "failed", "run")
+        f"<th>{h}</th>"
+        for h in ("verdict", "scenario", "client", "checks", "failed", "inconclusive", "run")
     )
-    css_class = "pass" if verdict is Verdict.PASS else "fail"
+    css_class = VERDICT_CLASS[verdict]
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'

@@ -1,6 +1,10 @@
 """summary.md: the run in GitHub-flavoured Markdown, for CI job summaries and PR comments.
 
 text = render_summary(journal)    # verdict line, checks table, integrity, faults, environment
+
+Each check's row has its evidence: n (and the good ones) with the 95 % interval for a rate or a
+percentile, the fault episodes for a time, "exact count" for a count. An inconclusive check (its
+interval straddles the threshold) is marked ❔; the foot lists what every exit code means.
 """
 
 from __future__ import annotations
@@ -9,11 +13,16 @@ from collections.abc import Iterable, Sequence
 
 from harness.durations import format_duration
 from harness.report.values import (
+    evidence_text,
+    exit_codes_line,
+    exit_label,
     fault_label,
     integrity_rows,
     load_rows,
     measured_text,
-    pass_text,
+    policy_note,
+    status_mark,
+    status_text,
     threshold_text,
     verdict_text,
 )
@@ -39,32 +48,45 @@ def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
 
 
 def verdict_mark(verdict: Verdict) -> str:
-    return "✅" if verdict is Verdict.PASS else "❌"
+    return status_mark(verdict)
+
+
+def checks_line(journal: Journal) -> str:
+    """e.g. `5 of 7 checks passed, 1 inconclusive (exit code 4: inconclusive)`."""
+    passed = sum(c.passed for c in journal.checks)
+    inconclusive = sum(c.inconclusive for c in journal.checks)
+    more = f", {inconclusive} inconclusive" if inconclusive else ""
+    meaning = policy_note(journal.verdict, journal.exit_code, journal.inconclusive) or exit_label(
+        journal.exit_code
+    )
+    return (
+        f"{passed} of {len(journal.checks)} checks passed{more} "
+        f"(exit code {journal.exit_code}: {meaning})"
+    )
 
 
 def render_summary(journal: Journal) -> str:
     scenario = journal.scenario
     client = journal.client.name if journal.client is not None else "none"
-    failed = [c for c in journal.checks if not c.passed]
     lines = [
         f"## {verdict_mark(journal.verdict)} {verdict_text(journal.verdict)}: "
         f"{cell(scenario.name)} against {cell(client)}",
         "",
         f"{cell(scenario.title)}. Run `{journal.run_id}`, "
         f"{format_duration(journal.duration_s)} of load at time scale {journal.time_scale:g}; "
-        f"{len(journal.checks) - len(failed)} of {len(journal.checks)} checks passed"
-        f" (exit code {journal.exit_code}).",
+        f"{checks_line(journal)}.",
         "",
         "### Checks",
         "",
         *table(
-            ("check", "value", "threshold", "result", "reason"),
+            ("check", "value", "evidence", "threshold", "result", "reason"),
             (
                 (
                     f"`{c.id}`",
                     measured_text(c),
+                    evidence_text(c),
                     threshold_text(c),
-                    ("✅ " if c.passed else "❌ ") + pass_text(c.passed),
+                    f"{status_mark(c.status)} {status_text(c.status)}",
                     c.reason,
                 )
                 for c in journal.checks
@@ -102,6 +124,7 @@ def render_summary(journal: Journal) -> str:
         f"toxiproxy {versions.toxiproxy or 'n/a'}. The full report is report.html beside this "
         "file."
     )
+    lines += ["", f"Exit codes: {exit_codes_line()}."]
     return "\n".join(lines) + "\n"
 
 

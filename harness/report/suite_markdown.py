@@ -3,24 +3,33 @@
     text = render_suite_summary(summary, {journal.run_id: journal, ...})
 
 The verdict and the meaning of the exit code come first, then a row per scenario (verdict, the share
-served during the fault, checks passed, failed checks, a link to the run's report.html relative to
-the suite folder), then each failed check with its one-line reason. Every free text is clipped, so
-even a suite of hundreds of scenarios stays far below GitHub's 1 MiB job-summary limit.
+served during the fault, checks passed, failed and inconclusive checks, a link to the run's
+report.html relative to the suite folder), then each failed check with its one-line reason, then
+each inconclusive one with its evidence (n and the interval that straddles the threshold). Every
+free text is clipped, so even a suite of hundreds of scenarios stays far below GitHub's 1 MiB
+job-summary limit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 from harness.durations import format_duration
-from harness.errors import ExitCode
 from harness.report.files import REPORT_FILE
 from harness.report.markdown import cell, table
-from harness.report.values import measured_text, threshold_text
-from harness.results.checks import CheckResult
+from harness.report.values import (
+    EXIT_MEANINGS,
+    ExitMeaning,
+    evidence_text,
+    exit_codes_line,
+    exit_meaning,
+    measured_text,
+    policy_note,
+    threshold_text,
+)
+from harness.results.checks import CheckResult, CheckStatus, Verdict
 from harness.results.journal import Journal
 from harness.results.suite import SuiteEntry, SuiteSummary, SuiteVerdict
 
@@ -30,42 +39,18 @@ MAX_TEXT: Final = 400
 """Characters kept of a reason or an error message (a process's output tail can be long)."""
 
 
-@dataclass(frozen=True)
-class ExitMeaning:
-    label: str
-    advice: str
-
-
-EXIT_MEANINGS: Final[Mapping[int, ExitMeaning]] = {
-    ExitCode.OK: ExitMeaning("pass", "every check of every scenario passed"),
-    ExitCode.CHECK_FAILED: ExitMeaning(
-        "a check failed", "a fallback regressed: the failed checks and their reasons are below"
-    ),
-    ExitCode.USAGE: ExitMeaning(
-        "invalid scenario, client or usage",
-        "fix the pipeline or the file named below; the client under test was not judged",
-    ),
-    ExitCode.INFRASTRUCTURE: ExitMeaning(
-        "infrastructure",
-        "toxiproxy, a busy port, or a process (a mock, locust or the client) that would not "
-        "start or died; no check was judged: read the error below, fix it or re-run",
-    ),
-    ExitCode.INTERRUPTED: ExitMeaning("interrupted", "Ctrl-C, or the CI job was cancelled"),
+_MARKS: Final = {
+    SuiteVerdict.PASS: "✅",
+    SuiteVerdict.FAIL: "❌",
+    SuiteVerdict.INCONCLUSIVE: "❔",
+    SuiteVerdict.ERROR: "⚠️",
 }
-
-_MARKS: Final = {SuiteVerdict.PASS: "✅", SuiteVerdict.FAIL: "❌", SuiteVerdict.ERROR: "⚠️"}
 
 
 def clip(text: str, limit: int = MAX_TEXT) -> str:
     """`text` on one line, cut to `limit` characters with an ellipsis."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def exit_meaning(code: int) -> str:
-    """`label: advice` for an exit code of `harness run --suite`."""
-    meaning = EXIT_MEANINGS.get(code)
-    return f"{meaning.label}: {meaning.advice}" if meaning else "an unexpected exit code"
 
 
 def render_suite_summary(summary: SuiteSummary, journals: Mapping[str, Journal]) -> str:
@@ -79,11 +64,17 @@ def render_suite_summary(summary: SuiteSummary, journals: Mapping[str, Journal])
         f"Suite `{summary.suite_id}` (`--suite {cell(summary.selector)}`)"
         + (f" against {cell(', '.join(clients))}" if clients else "")
         + f", {format_duration((summary.finished_at - summary.started_at).total_seconds())} "
-        f"of wall time. **Exit code {summary.exit_code}**: {exit_meaning(summary.exit_code)}."
+        f"of wall time. **Exit code {summary.exit_code}**: {_exit_text(summary)}."
     )
     lines += ["", "### Scenarios", ""]
     lines += table(
-        ("scenario", "verdict", "served during the fault", "checks passed", "failed checks"),
+        (
+            "scenario",
+            "verdict",
+            "served during the fault",
+            "checks passed",
+            "failed or inconclusive checks",
+        ),
         [_row(entry, journal) for entry, journal in rows]
         + [(f"`{name}`", "not run", "", "", "") for name in summary.not_run],
     )
@@ -93,13 +84,28 @@ def render_suite_summary(summary: SuiteSummary, journals: Mapping[str, Journal])
         for entry, journal in rows
         if journal is not None
         for check in journal.checks
-        if not check.passed
+        if check.status is CheckStatus.FAIL
     ]
     if failed:
         lines += ["### Failed checks", ""]
         lines += [
             f"- `{cell(entry.scenario)}` `{check.id}`: {cell(clip(check.reason))}"
             for entry, check in failed
+        ]
+        lines.append("")
+    inconclusive = [
+        (entry, check)
+        for entry, journal in rows
+        if journal is not None
+        for check in journal.checks
+        if check.inconclusive
+    ]
+    if inconclusive:
+        lines += ["### Inconclusive checks", ""]
+        lines += [
+            f"- `{cell(entry.scenario)}` `{check.id}` ({cell(evidence_text(check))}): "
+            f"{cell(clip(check.reason))}"
+            for entry, check in inconclusive
         ]
         lines.append("")
     stopped = [entry for entry, journal in rows if journal is None]
@@ -119,10 +125,18 @@ def render_suite_summary(summary: SuiteSummary, journals: Mapping[str, Journal])
         "Reports: each scenario's report.html, summary.md, journal.json and junit.xml are in its "
         "run folder (linked above, relative to the suite folder: open this file from the uploaded "
         "reports); the suite folder's junit.xml merges them and index.html lists them. Exit codes: "
-        + ", ".join(f"{int(code)} {meaning.label}" for code, meaning in EXIT_MEANINGS.items())
+        + exit_codes_line()
         + "."
     )
     return "\n".join(lines) + "\n"
+
+
+def _exit_text(summary: SuiteSummary) -> str:
+    if summary.verdict is SuiteVerdict.INCONCLUSIVE:
+        note = policy_note(Verdict.INCONCLUSIVE, summary.exit_code, summary.inconclusive)
+        if note:
+            return note
+    return exit_meaning(summary.exit_code)
 
 
 def _headline(summary: SuiteSummary, passed: int, total: int) -> str:
@@ -131,7 +145,9 @@ def _headline(summary: SuiteSummary, passed: int, total: int) -> str:
     if summary.verdict is SuiteVerdict.ERROR and summary.runs:
         where = cell(summary.runs[-1].scenario)
         return f"## {mark} {word}: the suite stopped at {where} ({passed} of {total} passed)"
-    return f"## {mark} {word}: {passed} of {total} scenarios passed"
+    inconclusive = sum(entry.verdict is SuiteVerdict.INCONCLUSIVE for entry in summary.runs)
+    more = f", {inconclusive} inconclusive" if inconclusive else ""
+    return f"## {mark} {word}: {passed} of {total} scenarios passed{more}"
 
 
 def _journal_of(entry: SuiteEntry, journals: Mapping[str, Journal]) -> Journal | None:
@@ -143,13 +159,18 @@ def _row(entry: SuiteEntry, journal: Journal | None) -> tuple[str, ...]:
     if journal is None or entry.journal is None:
         return (f"`{entry.scenario}`", f"{verdict} (exit {entry.exit_code})", "", "", "")
     report = (Path(entry.journal).parent / REPORT_FILE).as_posix()
-    failed = [c.id for c in journal.checks if not c.passed]
+    passed = sum(c.passed for c in journal.checks)
+    not_passed = [
+        f"`{c.id}`" + (" (inconclusive)" if c.inconclusive else "")
+        for c in journal.checks
+        if not c.passed
+    ]
     return (
         f"[`{entry.scenario}`]({report})",
         verdict,
         _key_figure(journal.checks),
-        f"{len(journal.checks) - len(failed)} / {len(journal.checks)}",
-        ", ".join(f"`{check_id}`" for check_id in failed),
+        f"{passed} / {len(journal.checks)}",
+        ", ".join(not_passed),
     )
 
 
@@ -158,3 +179,6 @@ def _key_figure(checks: tuple[CheckResult, ...]) -> str:
     if key is None:
         return "n/a (no served_rate.during check)"
     return f"{measured_text(key)} ({threshold_text(key)})"
+
+
+__all__ = ["EXIT_MEANINGS", "KEY_CHECK", "MAX_TEXT", "ExitMeaning", "clip", "render_suite_summary"]

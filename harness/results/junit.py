@@ -6,16 +6,39 @@ write_suite_junit(summary, journals, suite_dir / "junit.xml")   # one testsuite 
 The suite's file holds the same testsuite element each run's own junit.xml holds, so a CI system
 can take the one file; a scenario that stopped the suite (exit 2, 3, 130) is a testsuite with one
 errored testcase, and the scenarios it kept from running are skipped testcases.
+
+Every check's testcase has <properties>: status (pass, fail, inconclusive), measured, threshold,
+comparison and unit, and, when the check has evidence, method, n, good (rates), ci_low, ci_high
+("inf": unbounded above) and confidence, for tools that read them (the placement pytest's own
+junit.xml uses); the interval is also in the message and the text, for viewers that show only
+those.
+
+An inconclusive check (its interval straddles the threshold) is written as what the run's exit
+code made of it, `harness run --inconclusive error|fail|pass`, so that the test report and the
+pipeline agree:
+
+    error (default, exit 4)  <error type="inconclusive">   counted in errors
+    fail (exit 1)            <failure type="inconclusive"> counted in failures
+    pass (exit 0)            <skipped type="inconclusive"> counted in skipped
+
+Why not always <skipped>: GitLab's and GitHub's JUnit viewers (and Jenkins) show a skipped case
+grey and do not fail on it, so an undecided check would look like a passing build while the job
+fails with exit 4. Why not always <failure>: a pipeline that accepts inconclusive runs
+(--inconclusive pass) would show red tests in a green job, and a failure says the client
+regressed, which an inconclusive check does not. JUnit's <error> ("could not be judged")
+matches exit 4 the way the suite's errored scenarios match exit 2 and 3: every viewer shows it
+as not passed, apart from the failures. The message always starts with "inconclusive: ".
 """
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
-from harness.results.checks import CheckResult
+from harness.results.checks import CheckResult, CheckStatus, InconclusivePolicy
 from harness.results.journal import Journal
 from harness.results.suite import SuiteEntry, SuiteSummary
 
@@ -32,16 +55,65 @@ def _classname(scenario: str) -> str:
     return f"harness.{scenario}"
 
 
+INCONCLUSIVE_ELEMENT: Final = {
+    InconclusivePolicy.ERROR: "error",
+    InconclusivePolicy.FAIL: "failure",
+    InconclusivePolicy.PASS: "skipped",
+}
+"""How an inconclusive check is written, by the run's --inconclusive policy."""
+
+
+def _number(value: float) -> str:
+    return "inf" if math.isinf(value) else f"{value:g}"
+
+
+def check_properties(result: CheckResult) -> list[tuple[str, str]]:
+    """(name, value) pairs of a check's testcase: its status, value, threshold and evidence."""
+    pairs = [
+        ("status", result.status.value),
+        ("measured", "" if result.measured is None else _number(result.measured)),
+        ("threshold", _number(result.threshold)),
+        ("comparison", result.comparison.value),
+        ("unit", result.unit.value),
+    ]
+    evidence = result.evidence
+    if evidence is None:
+        return pairs
+    pairs += [("method", evidence.method), ("n", str(evidence.n))]
+    if evidence.good is not None:
+        pairs.append(("good", str(evidence.good)))
+    if evidence.confidence is not None:
+        low = 0.0 if evidence.low is None else evidence.low
+        high = math.inf if evidence.high is None else evidence.high
+        pairs += [
+            ("ci_low", _number(low)),
+            ("ci_high", _number(high)),
+            ("confidence", _number(evidence.confidence)),
+        ]
+    return pairs
+
+
+def _counts(journal: Journal) -> dict[str, str]:
+    """failures, errors and skipped of a run's testsuite (see the module docstring)."""
+    inconclusive = sum(r.inconclusive for r in journal.checks)
+    element = INCONCLUSIVE_ELEMENT[journal.inconclusive]
+    return {
+        "failures": str(
+            sum(r.status is CheckStatus.FAIL for r in journal.checks)
+            + (inconclusive if element == "failure" else 0)
+        ),
+        "errors": str(inconclusive if element == "error" else 0),
+        "skipped": str(inconclusive if element == "skipped" else 0),
+    }
+
+
 def _testsuite(journal: Journal) -> ET.Element:
     """The <testsuite> of one run: a testcase per check."""
-    failures = sum(not r.passed for r in journal.checks)
     suite = ET.Element(
         "testsuite",
+        _counts(journal),
         name=journal.scenario.name,
         tests=str(len(journal.checks)),
-        failures=str(failures),
-        errors="0",
-        skipped="0",
         time=_seconds(journal),
         timestamp=journal.started_at.isoformat(timespec="seconds"),
     )
@@ -49,6 +121,8 @@ def _testsuite(journal: Journal) -> ET.Element:
     for name, value in (
         ("run_id", journal.run_id),
         ("verdict", journal.verdict.value),
+        ("inconclusive", journal.inconclusive.value),
+        ("exit_code", str(journal.exit_code)),
         ("incident", str(journal.scenario.incident or "")),
         ("time_scale", f"{journal.time_scale:g}"),
         ("client", journal.client.name if journal.client else ""),
@@ -62,12 +136,21 @@ def _testsuite(journal: Journal) -> ET.Element:
             name=result.id,
             time="0",
         )
-        text = "\n".join([_value(result), *result.details])
-        if result.passed:
+        props = ET.SubElement(case, "properties")
+        for name, value in check_properties(result):
+            ET.SubElement(props, "property", name=name, value=value)
+        evidence = [result.evidence.interval()] if result.evidence is not None else []
+        text = "\n".join([_value(result), *evidence, *result.details])
+        if result.status is CheckStatus.PASS:
             ET.SubElement(case, "system-out").text = f"{result.reason}\n{text}"
-        else:
+        elif result.status is CheckStatus.FAIL:
             failure = ET.SubElement(case, "failure", message=result.reason, type=result.check.value)
             failure.text = text
+        else:
+            element = INCONCLUSIVE_ELEMENT[journal.inconclusive]
+            ET.SubElement(
+                case, element, message=f"inconclusive: {result.reason}", type="inconclusive"
+            ).text = text
     return suite
 
 
@@ -76,13 +159,11 @@ def _seconds(journal: Journal) -> str:
 
 
 def junit_tree(journal: Journal) -> ET.ElementTree[ET.Element]:
-    failures = sum(not r.passed for r in journal.checks)
     root = ET.Element(
         "testsuites",
+        _counts(journal),
         name="harness",
         tests=str(len(journal.checks)),
-        failures=str(failures),
-        errors="0",
         time=_seconds(journal),
     )
     root.append(_testsuite(journal))
