@@ -15,11 +15,12 @@ from junitparser import Error, Failure, JUnitXml, Skipped
 from harness.errors import UsageError
 from harness.report.suite_markdown import MAX_TEXT, render_suite_summary
 from harness.report.summary_file import append_summary, check_summary_target
+from harness.results.checks import InconclusivePolicy
 from harness.results.journal import Journal
 from harness.results.junit import write_junit, write_suite_junit
-from harness.results.suite import SuiteEntry, SuiteSummary, SuiteVerdict
+from harness.results.suite import SuiteEntry, SuiteSummary, SuiteVerdict, suite_verdict
 from tests.test_checks import NAIVE, RESILIENT
-from tests.test_journal import journal_for
+from tests.test_journal import UNSURE_REASON, inconclusive_journal, journal_for
 
 pytestmark = pytest.mark.unit
 
@@ -53,9 +54,14 @@ def _entry(journal: Journal, scenario: str) -> SuiteEntry:
 
 
 def _summary(
-    *entries: SuiteEntry, verdict: SuiteVerdict, exit_code: int, not_run: tuple[str, ...] = ()
+    *entries: SuiteEntry,
+    verdict: SuiteVerdict,
+    exit_code: int,
+    not_run: tuple[str, ...] = (),
+    inconclusive: InconclusivePolicy = InconclusivePolicy.ERROR,
 ) -> SuiteSummary:
     return SuiteSummary(
+        inconclusive=inconclusive,
         suite_id="20190325-080000-suite-ci-ab12",
         selector="ci",
         started_at=START,
@@ -140,6 +146,98 @@ def test_a_suite_stopped_by_an_error_names_it_and_what_did_not_run(resilient: Jo
     # a process's output tail is clipped, not pasted whole into a PR comment
     assert "x" * MAX_TEXT not in error_line
     assert error_line.endswith("…")
+
+
+@pytest.mark.parametrize(
+    ("policy", "unsure_exit", "expected"),
+    [
+        (InconclusivePolicy.ERROR, 4, (SuiteVerdict.INCONCLUSIVE, 4)),
+        (InconclusivePolicy.FAIL, 1, (SuiteVerdict.INCONCLUSIVE, 1)),
+        (InconclusivePolicy.PASS, 0, (SuiteVerdict.INCONCLUSIVE, 0)),
+    ],
+)
+def test_the_suite_verdict_is_inconclusive_when_no_run_failed_but_one_was(
+    resilient: Journal, policy: InconclusivePolicy, unsure_exit: int, expected: object
+) -> None:
+    unsure = _entry(inconclusive_journal(policy), "incident-2")
+    assert unsure.exit_code == unsure_exit
+    passed = _entry(resilient, "bpjs-outage")
+    assert suite_verdict([passed, unsure], policy) == expected
+    assert suite_verdict([passed], policy) == (SuiteVerdict.PASS, 0)
+
+
+def test_a_failed_run_beats_an_inconclusive_one_and_an_error_beats_both(
+    naive: Journal,
+) -> None:
+    unsure = _entry(inconclusive_journal(InconclusivePolicy.FAIL), "incident-2")
+    failed = _entry(naive, "bpjs-outage")
+    for policy in InconclusivePolicy:
+        assert suite_verdict([unsure, failed], policy) == (SuiteVerdict.FAIL, 1)
+    stopped = _stopped("incident-3", "ERM mock did not become ready", exit_code=3)
+    assert suite_verdict([unsure, failed, stopped]) == (SuiteVerdict.ERROR, 3)
+
+
+def test_an_inconclusive_suite_says_so_and_lists_each_inconclusive_check(
+    resilient: Journal,
+) -> None:
+    unsure = inconclusive_journal().model_copy(update={"run_id": "run-unsure"})
+    summary = _summary(
+        _entry(resilient, "bpjs-outage"),
+        _entry(unsure, "incident-2"),
+        verdict=SuiteVerdict.INCONCLUSIVE,
+        exit_code=4,
+    )
+    text = render_suite_summary(summary, {j.run_id: j for j in (resilient, unsure)})
+    lines = text.splitlines()
+    assert lines[0] == "## ❔ INCONCLUSIVE: 1 of 2 scenarios passed, 1 inconclusive"
+    assert (
+        "**Exit code 4**: inconclusive: no check failed, but at least one had too few" in (lines[2])
+    )
+    row = next(line for line in lines if line.startswith("| [`incident-2`]"))
+    assert "| ❔ INCONCLUSIVE |" in row
+    assert row.endswith("| 7 / 8 | `served_rate.during` (inconclusive) |")
+    assert "### Failed checks" not in text
+    assert "### Inconclusive checks" in text
+    assert (
+        "- `incident-2` `served_rate.during` (n=31 (31 good), 95% CI 89.0%-100.0%): "
+        f"{UNSURE_REASON}"
+    ) in lines
+    assert "4 inconclusive, 130 interrupted." in lines[-1]
+
+
+def test_an_inconclusive_suite_under_a_policy_says_what_it_counted_as(
+    resilient: Journal,
+) -> None:
+    unsure = inconclusive_journal(InconclusivePolicy.PASS)
+    summary = _summary(
+        _entry(unsure, "incident-2"),
+        verdict=SuiteVerdict.INCONCLUSIVE,
+        exit_code=0,
+        inconclusive=InconclusivePolicy.PASS,
+    )
+    text = render_suite_summary(summary, {unsure.run_id: unsure})
+    assert (
+        "**Exit code 0**: inconclusive, counted as a pass by --inconclusive pass (exit 0)."
+    ) in text
+
+
+def test_the_suite_junit_writes_an_inconclusive_check_as_its_policy_made_it(
+    tmp_path: Path, resilient: Journal
+) -> None:
+    unsure = inconclusive_journal().model_copy(update={"run_id": "run-unsure"})
+    summary = _summary(
+        _entry(resilient, "bpjs-outage"),
+        _entry(unsure, "incident-2"),
+        verdict=SuiteVerdict.INCONCLUSIVE,
+        exit_code=4,
+    )
+    path = write_suite_junit(summary, {j.run_id: j for j in (resilient, unsure)}, tmp_path / "j")
+    xml = JUnitXml.fromfile(str(path))
+    assert (xml.failures, xml.errors, xml.skipped) == (0, 1, 0)
+    errors = [r for s in xml for c in s for r in c.result if isinstance(r, Error)]
+    assert [(e.type, e.message) for e in errors] == [
+        ("inconclusive", f"inconclusive: {UNSURE_REASON}")
+    ]
 
 
 def test_text_from_files_cannot_break_the_table_or_inject_html(resilient: Journal) -> None:

@@ -2,7 +2,8 @@
 
     result = run_suite(SuiteOptions(selector="scenarios/", client_path=Path("naive.yaml")))
     result = run_suite(SuiteOptions(selector="ci", run=RunOptions(time_scale=600)))
-    result.exit_code    # 0 every scenario passed, 1 a check failed in at least one
+    result.exit_code    # 0 every scenario passed, 1 a check failed in at least one, 4 none
+                        # failed but one was inconclusive (`RunOptions.inconclusive` maps it)
 
 A selector that is an existing directory means every *.yaml / *.yml under it; otherwise it is a tag,
 and the suite is every scenario under scenarios/ whose `tags` contain it. Every scenario is
@@ -51,7 +52,13 @@ from harness.report.suite_markdown import render_suite_summary
 from harness.report.summary_file import append_summary
 from harness.results.journal import Journal, read_journal
 from harness.results.junit import write_suite_junit
-from harness.results.suite import SuiteEntry, SuiteSummary, SuiteVerdict, read_suite
+from harness.results.suite import (
+    SuiteEntry,
+    SuiteSummary,
+    SuiteVerdict,
+    read_suite,
+    suite_verdict,
+)
 from harness.runner.engine import run_scenario
 from harness.runner.events import Subscriber
 from harness.runner.options import RunOptions
@@ -71,6 +78,8 @@ INDEX_FILE: Final = "index.html"
 JUNIT_FILE: Final = "junit.xml"
 DEFAULT_SCENARIO_DIR: Final = Path("scenarios")
 _TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_VERDICT_CODES: Final = (ExitCode.OK, ExitCode.CHECK_FAILED, ExitCode.INCONCLUSIVE)
+"""What a child `harness run` exits with when it wrote a journal (whatever --inconclusive)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -377,13 +386,14 @@ class _ParallelRuns:
             argv += ["--workers", str(options.workers)]
         for host in options.allowed_hosts:
             argv += ["--allow-host", host]
+        argv += ["--inconclusive", options.inconclusive.value]
         return argv
 
     def _result(self, proc: ManagedProcess, index: int) -> Path:
         """The journal a finished child wrote; RunFailedError with its own message if none."""
         code = proc.popen.returncode
         output = proc.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
-        if code in (ExitCode.OK, ExitCode.CHECK_FAILED):
+        if code in _VERDICT_CODES:
             for line in output:
                 if line.startswith(JOURNAL_LINE):
                     return Path(line.removeprefix(JOURNAL_LINE).strip())
@@ -391,7 +401,7 @@ class _ParallelRuns:
         if starts:  # the error is printed last: the whole message, as a serial suite has it
             message = "\n".join(output[starts[-1] :]).removeprefix(ERROR_LINE)
         else:  # a crash (a traceback exits 1 too): never a verdict
-            code = ExitCode.INFRASTRUCTURE if code in (0, 1) else code
+            code = ExitCode.INFRASTRUCTURE if code in _VERDICT_CODES else code
             message = f"the run exited with code {code} without a journal; see {proc.log_path}"
         raise RunFailedError(message, exit_code=code, scenario_index=index)
 
@@ -412,14 +422,7 @@ def _write(
     *,
     not_run: tuple[str, ...] = (),
 ) -> SuiteResult:
-    codes = [entry.exit_code for entry in entries]
-    errors = [code for code in codes if code not in (ExitCode.OK, ExitCode.CHECK_FAILED)]
-    if errors:
-        exit_code, verdict = errors[0], SuiteVerdict.ERROR
-    elif any(code == ExitCode.CHECK_FAILED for code in codes):
-        exit_code, verdict = int(ExitCode.CHECK_FAILED), SuiteVerdict.FAIL
-    else:
-        exit_code, verdict = int(ExitCode.OK), SuiteVerdict.PASS
+    verdict, exit_code = suite_verdict(entries, options.run.inconclusive)
     summary = SuiteSummary(
         suite_id=suite_id,
         selector=options.selector,
@@ -427,6 +430,7 @@ def _write(
         finished_at=dt.datetime.now(dt.UTC),
         verdict=verdict,
         exit_code=exit_code,
+        inconclusive=options.run.inconclusive,
         runs=tuple(entries),
         not_run=not_run,
     )

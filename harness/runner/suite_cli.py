@@ -9,7 +9,7 @@ from pathlib import Path
 from harness.errors import UsageError
 from harness.runner.options import RunOptions
 from harness.runner.progress import ProgressLine
-from harness.runner.suite import INDEX_FILE, SuiteEntry, SuiteOptions, run_suite
+from harness.runner.suite import INDEX_FILE, SuiteEntry, SuiteOptions, SuiteVerdict, run_suite
 
 
 def parse_parallel(text: str) -> int:
@@ -57,10 +57,13 @@ def run_suite_command(args: argparse.Namespace, options: RunOptions) -> int:
     )
     progress.clear()
     summary = result.summary
-    passed = sum(1 for run in summary.runs if run.exit_code == 0)
+    passed = sum(run.verdict is SuiteVerdict.PASS for run in summary.runs)
+    inconclusive = sum(run.verdict is SuiteVerdict.INCONCLUSIVE for run in summary.runs)
     out.write(
         f"suite verdict: {summary.verdict.value.upper()} (exit {summary.exit_code}): "
-        f"{passed} of {len(summary.runs)} scenarios passed\n"
+        f"{passed} of {len(summary.runs)} scenarios passed"
+        + (f", {inconclusive} inconclusive" if inconclusive else "")
+        + "\n"
         f"suite: {result.summary_path}\n"
     )
     index = result.summary_path.with_name(INDEX_FILE)
