@@ -17,8 +17,9 @@ from pathlib import Path
 from harness.client import load_client
 from harness.durations import format_duration
 from harness.errors import ExitCode, UsageError
+from harness.load.runner import BUILTIN_LOCUSTFILE
 from harness.scenario.incidents import INCIDENTS
-from harness.scenario.loader import ScenarioFile, load_scenario, validate_paths
+from harness.scenario.loader import ScenarioFile, load_scenario, locustfile_of, validate_paths
 from harness.scenario.schedule import build_schedule
 from harness.yamlmodel import FileProblem, InvalidFileError
 
@@ -30,9 +31,18 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "validate",
         help="check scenario files (and client files) without running anything",
         description="Validate scenario files; directories are searched for *.yaml and *.yml. "
-        "Exit 0 if all are valid, 2 otherwise, with one line per problem.",
+        "Exit 0 if all are valid, 2 otherwise, with one line per problem. A served-rate check "
+        "whose phase cannot get the requests its threshold needs (even with none failing) is "
+        "a warning: that check can only end inconclusive or failed.",
     )
     validate.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="file or directory")
+    validate.add_argument(
+        "--time-scale",
+        type=positive_float,
+        default=None,
+        metavar="X",
+        help="estimate the evidence at this time scale instead of each file's own",
+    )
     validate.add_argument(
         "--client",
         action="append",
@@ -91,6 +101,8 @@ def _validate(args: argparse.Namespace) -> int:
             f"incident {item.scenario.incident}" if item.scenario.incident else "building block"
         )
         print(f"ok  {item.path}  {item.scenario.name} ({incident})")
+        for warning in evidence_warnings(item, time_scale=args.time_scale):
+            print(f"warning: {item.path}: {warning}")
     for client_path in args.client:
         try:
             client = load_client(client_path, allowed_hosts=allowed)
@@ -107,6 +119,21 @@ def _validate(args: argparse.Namespace) -> int:
         raise UsageError(f"no *.yaml or *.yml files under {', '.join(map(str, args.paths))}")
     _raise_if(problems)
     return int(ExitCode.OK)
+
+
+def evidence_warnings(item: ScenarioFile, *, time_scale: float | None = None) -> list[str]:
+    """The served-rate checks of `item` its load cannot give enough requests to decide."""
+    from harness.results.planning import estimate_requests  # results imports scenario
+
+    if item.client is not None and item.client_path is not None:
+        locustfile = locustfile_of(item.client, item.client_path.parent)
+    else:
+        locustfile = BUILTIN_LOCUSTFILE
+    try:
+        estimates = estimate_requests(item.scenario, locustfile=locustfile, time_scale=time_scale)
+    except (OSError, SyntaxError):
+        return []  # an unreadable locustfile is reported by the client check
+    return [e.warning() for e in estimates if not e.enough]
 
 
 def _list(args: argparse.Namespace) -> int:
