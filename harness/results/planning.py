@@ -139,8 +139,8 @@ def estimate_requests(
     merged: list[Episode] = []
     for start, end in windows:
         if merged and start <= merged[-1].end:
-            last = merged[-1]
-            merged[-1] = last.model_copy(update={"end": max(last.end, end)})
+            previous = merged[-1]
+            merged[-1] = previous.model_copy(update={"end": max(previous.end, end)})
         else:
             merged.append(Episode(start=start, end=end, ended=True, steps=(len(merged),)))
     spans = phases(merged, run_end=load_end)
