@@ -31,7 +31,8 @@ def _own_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     state = tmp_path / "state"
     monkeypatch.setenv("HARNESS_STATE_DIR", str(state))
     for name in (
-        "HARNESS_SEED", "HARNESS_SERVICES", "HARNESS_CLIENT", "HARNESS_TIME_SCALE", "HARNESS_TLS"
+        "HARNESS_SEED", "HARNESS_SERVICES", "HARNESS_CLIENT", "HARNESS_TIME_SCALE", "HARNESS_TLS",
+        "HARNESS_INCONCLUSIVE",
     ):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
     return state
@@ -71,11 +72,12 @@ def test_options_are_listed_in_their_own_group_with_ini_keys(pytester: pytest.Py
         "--harness-time-scale",
         "--harness-allow-host",
         "--harness-tls",
+        "--harness-inconclusive",
     ):
         assert option in text
     for ini in (
         "harness_seed", "harness_services", "harness_allow_hosts", "harness_time_scale",
-        "harness_tls",
+        "harness_tls", "harness_inconclusive",
     ):  # fmt: skip
         assert f"{ini} (string)" in text
 
@@ -112,6 +114,10 @@ def test_command_line_beats_environment_beats_ini(
         ("env:HARNESS_SERVICES=bpjs,pharmacy", "the environment variable HARNESS_SERVICES="),
         ("ini:harness_time_scale = -2", "the ini key harness_time_scale='-2': the time scale"),
         ("env:HARNESS_TLS=maybe", "HARNESS_TLS='maybe': write true or false"),
+        (
+            "ini:harness_inconclusive = ignore",
+            "the ini key harness_inconclusive='ignore': choose one of: error, fail, pass",
+        ),
     ],
 )
 def test_a_bad_value_is_one_usage_error_naming_its_source(
@@ -133,6 +139,32 @@ def test_a_bad_value_is_one_usage_error_naming_its_source(
     assert "Traceback" not in errors
     if "pharmacy" in where:
         assert "unknown service 'pharmacy'; choose from: bpjs, erm, patient-app" in errors
+
+
+def test_the_inconclusive_policy_comes_from_cli_then_environment_then_ini(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(
+        """
+        from harness.pytest_plugin import settings_of
+
+        def test_policy(pytestconfig):
+            print("POLICY", settings_of(pytestconfig).inconclusive.value)
+        """
+    )
+
+    def policy(*args: str) -> str:
+        result = run(pytester, "-s", *args)
+        lines = [line[line.index("POLICY ") :] for line in result.outlines if "POLICY " in line]
+        assert lines, result.stdout.str()
+        return lines[0]
+
+    assert policy() == "POLICY error"
+    pytester.makeini("[pytest]\nharness_inconclusive = fail\n")
+    assert policy() == "POLICY fail"
+    monkeypatch.setenv("HARNESS_INCONCLUSIVE", "pass")
+    assert policy() == "POLICY pass"
+    assert policy("--harness-inconclusive=error") == "POLICY error"
 
 
 # -- the session stack --------------------------------------------------------------------------

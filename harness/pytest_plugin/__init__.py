@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -162,8 +163,10 @@ def chaos(_harness_running: SessionStack) -> Iterator[Chaos]:
 def scenario_run(request: pytest.FixtureRequest) -> RunResult:
     """The run (harness.runner.engine.RunResult) of the test's @pytest.mark.scenario."""
     from harness.pytest_plugin.scenario import (
+        InconclusiveWarning,
         ScenarioMarkerError,
         failure_message,
+        passed_with_warning,
         request_from_marker,
         run,
     )
@@ -186,6 +189,9 @@ def scenario_run(request: pytest.FixtureRequest) -> RunResult:
     request.node.user_properties.append(("harness_report", str(result.run_dir / REPORT_FILE)))
     request.node.user_properties.append(("harness_verdict", result.journal.verdict.value))
     request.node.stash[_SCENARIO_FAILURE] = failure_message(result)
+    warning = passed_with_warning(result)
+    if warning is not None:
+        warnings.warn(InconclusiveWarning(warning), stacklevel=1)
     return result
 
 
@@ -226,6 +232,7 @@ _LAZY = {
     "ChaosFault": "harness.pytest_plugin.chaos",
     "ChaosError": "harness.pytest_plugin.chaos",
     "RunResult": "harness.runner.engine",
+    "InconclusiveWarning": "harness.pytest_plugin.scenario",
 }
 
 
@@ -246,6 +253,7 @@ __all__ = [
     "ChaosError",
     "ChaosFault",
     "ErmAccess",
+    "InconclusiveWarning",
     "RunResult",
     "SessionClient",
     "Stack",

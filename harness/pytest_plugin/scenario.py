@@ -2,6 +2,9 @@
 
 The run is exactly `harness run` (its own stack on free ports, its own client process, locust
 load, the timeline, the checks and the reports); the scenario's checks are the test's assertions.
+An INCONCLUSIVE run (no check failed, one had too little evidence to pass) fails the test too,
+saying how much evidence was missing, unless --harness-inconclusive pass: then it passes with an
+InconclusiveWarning.
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ from pathlib import Path
 from harness.errors import HarnessError
 from harness.pytest_plugin.settings import PluginSettings
 from harness.report import REPORT_FILE
+from harness.report.values import evidence_text, threshold_text
+from harness.results.checks import CheckResult, InconclusivePolicy, Verdict
+from harness.results.evidence import requests_needed
 from harness.runner.engine import RunResult, run_scenario, summary_lines
 from harness.runner.options import RunOptions
 from harness.runner.progress import ProgressLine
@@ -20,6 +26,10 @@ from harness.runner.progress import ProgressLine
 
 class ScenarioMarkerError(AssertionError):
     """The marker is wrong, or the run could not happen (invalid file, infrastructure)."""
+
+
+class InconclusiveWarning(UserWarning):
+    """A scenario run was INCONCLUSIVE and --harness-inconclusive pass let its test pass."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,6 +85,7 @@ def run(request: ScenarioRequest, *, settings: PluginSettings) -> RunResult:
                 report_dir=settings.report_dir,
                 time_scale=request.time_scale,
                 allowed_hosts=settings.allowed_hosts,
+                inconclusive=settings.inconclusive,
             ),
             on_event=ProgressLine(),
         )
@@ -84,17 +95,59 @@ def run(request: ScenarioRequest, *, settings: PluginSettings) -> RunResult:
         ) from None
 
 
+def missing_evidence(check: CheckResult) -> str:
+    """What an inconclusive check lacked, e.g. "n=31 (31 good), 95% CI 89.0%-100.0% against
+    >= 90.0%: at least 35 requests are needed even if all are good"."""
+    said = f"{check.id}: {evidence_text(check)} against {threshold_text(check)}"
+    evidence = check.evidence
+    if evidence is not None and evidence.method == "wilson" and check.threshold < 1:
+        needed = requests_needed(check.threshold)
+        if evidence.n < needed:
+            return f"{said}: at least {needed} requests are needed even if all are good"
+    return f"{said}: the interval still crosses the threshold; it takes more requests"
+
+
 def failure_message(result: RunResult) -> str | None:
-    """The checks table and where the report is, when a check failed; None when all passed."""
+    """Why the test fails: the checks table and where the report is, when a check failed or
+    (unless the run's policy was pass) the run was inconclusive; None when the test passes."""
     journal = result.journal
     if journal.exit_code == 0:
         return None
-    failed = sum(not check.passed for check in journal.checks)
-    lines = [
-        f"scenario {journal.scenario.name}: {failed} of {len(journal.checks)} checks failed "
-        f"(verdict {journal.verdict.value.upper()}, exit {journal.exit_code})",
+    tail = [
         *summary_lines(journal.checks),
         f"report: {result.run_dir / REPORT_FILE}",
         f"journal: {result.journal_path}",
     ]
+    if journal.verdict is Verdict.INCONCLUSIVE:
+        unsure = [c for c in journal.checks if c.inconclusive]
+        lines = [
+            f"scenario {journal.scenario.name}: INCONCLUSIVE, no check failed but {len(unsure)} "
+            f"of {len(journal.checks)} had too little evidence to pass (exit {journal.exit_code})",
+            *(f"  {missing_evidence(c)}" for c in unsure),
+            "run it longer or with more users; or let inconclusive runs pass with a warning: "
+            "--harness-inconclusive pass, HARNESS_INCONCLUSIVE=pass or the ini key "
+            "harness_inconclusive",
+            *tail,
+        ]
+        return "\n".join(lines)
+    failed = sum(not check.passed for check in journal.checks)
+    lines = [
+        f"scenario {journal.scenario.name}: {failed} of {len(journal.checks)} checks failed "
+        f"(verdict {journal.verdict.value.upper()}, exit {journal.exit_code})",
+        *tail,
+    ]
     return "\n".join(lines)
+
+
+def passed_with_warning(result: RunResult) -> str | None:
+    """The warning of an inconclusive run that --harness-inconclusive pass let pass; else None."""
+    journal = result.journal
+    if journal.verdict is not Verdict.INCONCLUSIVE or journal.exit_code != 0:
+        return None
+    if journal.inconclusive is not InconclusivePolicy.PASS:
+        return None
+    unsure = "; ".join(missing_evidence(c) for c in journal.checks if c.inconclusive)
+    return (
+        f"scenario {journal.scenario.name} was INCONCLUSIVE and passes by "
+        f"--harness-inconclusive pass: {unsure} (report: {result.run_dir / REPORT_FILE})"
+    )

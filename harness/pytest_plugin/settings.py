@@ -8,6 +8,12 @@
     --harness-time-scale    HARNESS_TIME_SCALE    harness_time_scale    (the scenario's own)
     --harness-allow-host    HARNESS_ALLOW_HOSTS   harness_allow_hosts   (none: loopback only)
     --harness-tls           HARNESS_TLS           harness_tls           false (the mocks speak HTTP)
+    --harness-inconclusive  HARNESS_INCONCLUSIVE  harness_inconclusive  error (the test fails)
+
+--harness-inconclusive is what an INCONCLUSIVE scenario run (no check failed, one had too little
+evidence to pass) makes of its @pytest.mark.scenario test: error or fail, the test fails saying
+so and how much evidence was missing (the journal's exit code is 4 or 1); pass, the test passes
+with an InconclusiveWarning (exit code 0), the pipeline's choice as `harness run --inconclusive`.
 
 The environment beats the ini file because a CI job sets variables per job while the ini file is
 shared by every job; the command line beats both because it is what a person just typed.
@@ -23,6 +29,7 @@ from typing import Final, TypeVar
 
 import pytest
 
+from harness.results.checks import InconclusivePolicy
 from harness.scenario.types import ServiceName
 
 T = TypeVar("T")
@@ -88,6 +95,12 @@ _SETTINGS: Final = (
         "(harness_stack.ca_bundle; default: plain HTTP)",
         flag=True,
     ),
+    _Setting(
+        "harness-inconclusive",
+        "HARNESS_INCONCLUSIVE",
+        "what an inconclusive @pytest.mark.scenario run makes of its test: error or fail, the "
+        "test fails; pass, it passes with a warning (default: error)",
+    ),
 )
 
 
@@ -128,6 +141,7 @@ class PluginSettings:
     time_scale: float | None = None
     allowed_hosts: tuple[str, ...] = ()
     tls: bool = False
+    inconclusive: InconclusivePolicy = InconclusivePolicy.ERROR
 
 
 def read_settings(config: pytest.Config, env: Mapping[str, str] = os.environ) -> PluginSettings:
@@ -146,6 +160,7 @@ def read_settings(config: pytest.Config, env: Mapping[str, str] = os.environ) ->
         time_scale=_parsed(raw["harness_time_scale"], _time_scale, None),
         allowed_hosts=_parsed(raw["harness_allow_host"], _hosts, ()),
         tls=_parsed(raw["harness_tls"], _yes_no, False),
+        inconclusive=_parsed(raw["harness_inconclusive"], _policy, InconclusivePolicy.ERROR),
     )
 
 
@@ -221,6 +236,13 @@ def _yes_no(value: str) -> bool:
     if word not in _YES + _NO:
         raise ValueError(f"write true or false (or {', '.join(_YES[1:] + _NO[1:])})")
     return word in _YES
+
+
+def _policy(value: str) -> InconclusivePolicy:
+    try:
+        return InconclusivePolicy(value.strip().lower())
+    except ValueError:
+        raise ValueError(f"choose one of: {', '.join(InconclusivePolicy)}") from None
 
 
 def _hosts(value: str) -> tuple[str, ...]:
