@@ -31,7 +31,8 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="run a scenario against a client; the exit code is the verdict",
         description="Run one scenario end to end: stack, client, load, faults, checks, report. "
         "Exit codes: 0 all checks passed, 1 a check failed, 2 invalid scenario or usage, "
-        "3 environment or infrastructure failure, 130 interrupted.",
+        "3 environment or infrastructure failure, 4 inconclusive (no check failed, one had too "
+        "little evidence to pass; see --inconclusive), 130 interrupted.",
     )
     parser.add_argument(
         "scenario", type=Path, nargs="?", help="scenario file (scenarios/*.yaml); or use --suite"
@@ -40,7 +41,8 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "--suite",
         metavar="DIR_OR_TAG",
         help="run every scenario under a directory, or every scenario under scenarios/ with this "
-        "tag, one after the other: exit 0 if all pass, 1 if any check failed",
+        "tag, one after the other: exit 0 if all pass, 1 if any check failed, 4 if none failed "
+        "but one was inconclusive",
     )
     parser.add_argument(
         "--scenario-dir",
