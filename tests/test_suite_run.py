@@ -51,8 +51,12 @@ def _scenario(
     min_accepted: int = 1,
     client: Path | None = RESILIENT,
     tags: tuple[str, ...] = ("suite-test",),
+    min_served: float = 0.5,
 ) -> Path:
-    """A short building block in examples/custom_load/scenario.yaml's style (~20 s of wall time)."""
+    """A short building block in examples/custom_load/scenario.yaml's style (~20 s of wall time).
+
+    Its ~20-40 requests can show a served rate >= 0.5 (4 all served suffice), not >= 0.99 (381
+    would): `min_served=0.99` makes a run that is INCONCLUSIVE whatever the client does."""
     client_line = f"client: {client}\n" if client is not None else ""
     if client == DIES_AT_START:
         client_line = (
@@ -81,7 +85,7 @@ steady_state:
   after: {{duration: 2s, min_served_rate: 0.5}}
 drain: 1s
 checks:
-  served_rate: {{before: 0.9}}
+  served_rate: {{before: {min_served}}}
   nothing_lost: {{min_accepted: {min_accepted}}}
   client_alive: true
 """
@@ -381,6 +385,48 @@ def test_a_parallel_suite_stopped_by_an_error_lists_the_rest_as_not_run(tmp_path
     assert [(r["scenario"], r["exit_code"]) for r in suite["runs"]] == [("a-client-that-dies", 3)]
     assert suite["not_run"] == ["b-stopped", "c-never-started"]
     assert "| `c-never-started` | not run |" in (suite_dir / "summary.md").read_text("utf-8")
+
+
+@pytest.mark.e2e
+def test_an_inconclusive_run_makes_the_suite_inconclusive_with_the_policys_exit_code(
+    tmp_path: Path,
+) -> None:
+    library = tmp_path / "library"
+    library.mkdir()
+    _scenario(library, "a-quiet-morning")
+    _scenario(library, "b-thin-evidence", min_served=0.99)
+    # parallel: each run is its own `harness run`, which must get the policy too
+    done = _harness(
+        "run", "--suite", str(library), "--parallel", "2", "--inconclusive", "fail",
+        "--report-dir", str(tmp_path / "r"),
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert (
+        "suite verdict: INCONCLUSIVE (exit 1): 1 of 2 scenarios passed, 1 inconclusive"
+        in done.stdout
+    )
+    suite = _suite_json(done.stdout)
+    assert (suite["verdict"], suite["exit_code"], suite["inconclusive"]) == (
+        "inconclusive",
+        1,
+        "fail",
+    )
+    runs = suite["runs"]
+    assert isinstance(runs, list)
+    assert [(r["scenario"], r["verdict"], r["exit_code"]) for r in runs] == [
+        ("a-quiet-morning", "pass", 0),
+        ("b-thin-evidence", "inconclusive", 1),
+    ]
+    suite_dir = _printed(done.stdout, "suite").parent
+    journal = json.loads((suite_dir / str(runs[1]["journal"])).read_text(encoding="utf-8"))
+    assert (journal["inconclusive"], journal["exit_code"]) == ("fail", 1)
+    markdown = (suite_dir / "summary.md").read_text(encoding="utf-8")
+    assert markdown.startswith("## ❔ INCONCLUSIVE: 1 of 2 scenarios passed, 1 inconclusive\n")
+    assert "**Exit code 1**: inconclusive, counted as a failure by --inconclusive fail" in markdown
+    assert "(deciding it takes at least 381 requests)" in markdown
+    xml = JUnitXml.fromfile(str(suite_dir / "junit.xml"))
+    unsure = [r for s in xml for c in s for r in c.result if isinstance(r, Failure)]
+    assert [f.type for f in unsure] == ["inconclusive"]
 
 
 @pytest.mark.parametrize("value", ["0", "-2", "three", "1.5"])
