@@ -61,7 +61,13 @@ if TYPE_CHECKING:
         WrongContentTypeFault,
     )
     from harness.load.runner import SecondCounts
-    from harness.results.checks import CheckResult, Verdict
+    from harness.results.checks import (
+        CheckResult,
+        CheckStatus,
+        Evidence,
+        InconclusivePolicy,
+        Verdict,
+    )
     from harness.results.journal import Journal
     from harness.runner.engine import RunResult, run
     from harness.runner.events import (
@@ -149,6 +155,9 @@ _HOMES: dict[str, str] = {
     "WrongContentTypeFault": "harness.faults",
     "SecondCounts": "harness.load.runner",
     "CheckResult": "harness.results.checks",
+    "CheckStatus": "harness.results.checks",
+    "Evidence": "harness.results.checks",
+    "InconclusivePolicy": "harness.results.checks",
     "Verdict": "harness.results.checks",
     "Journal": "harness.results.journal",
     "RunResult": "harness.runner.engine",
@@ -217,6 +226,7 @@ __all__ = [
     "BandwidthToxic",
     "CheckEvaluated",
     "CheckResult",
+    "CheckStatus",
     "Checks",
     "ClientAliveCheck",
     "ClientDefinition",
@@ -224,6 +234,7 @@ __all__ = [
     "DegradedMarker",
     "DelayFault",
     "DownFault",
+    "Evidence",
     "ExitCode",
     "FaultAction",
     "FaultApplied",
@@ -231,6 +242,7 @@ __all__ = [
     "FaultRemoved",
     "HarnessError",
     "HttpErrorFault",
+    "InconclusivePolicy",
     "InfrastructureError",
     "InvalidFileError",
     "Journal",
