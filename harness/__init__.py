@@ -61,13 +61,8 @@ if TYPE_CHECKING:
         WrongContentTypeFault,
     )
     from harness.load.runner import SecondCounts
-    from harness.results.checks import (
-        CheckResult,
-        CheckStatus,
-        Evidence,
-        InconclusivePolicy,
-        Verdict,
-    )
+    from harness.results.checks import CheckResult, Evidence, InconclusivePolicy, Verdict
+    from harness.results.evidence import CheckStatus
     from harness.results.journal import Journal
     from harness.runner.engine import RunResult, run
     from harness.runner.events import (
@@ -155,10 +150,10 @@ _HOMES: dict[str, str] = {
     "WrongContentTypeFault": "harness.faults",
     "SecondCounts": "harness.load.runner",
     "CheckResult": "harness.results.checks",
-    "CheckStatus": "harness.results.checks",
     "Evidence": "harness.results.checks",
     "InconclusivePolicy": "harness.results.checks",
     "Verdict": "harness.results.checks",
+    "CheckStatus": "harness.results.evidence",
     "Journal": "harness.results.journal",
     "RunResult": "harness.runner.engine",
     "run": "harness.runner.engine",
