@@ -4,12 +4,16 @@ fault = harness.DownFault(kind="down")  # connections refused
 scenario = harness.Scenario(
     name="bpjs-blip",
     title="BPJS down for 6 seconds while the front desk registers patients",
-    load=harness.Load(users={"FrontDeskStaff": 2, "AppPatient": 2}, spawn_rate=10, duration=14),
+    # ~11 requests a second: enough for the checks' 95 % intervals to decide (harness validate)
+    load=harness.Load(users={"FrontDeskStaff": 10, "AppPatient": 4}, spawn_rate=14, duration=14),
     timeline=harness.Timeline(
         steps=(harness.Step(at=4, until=10, target=harness.ServiceName.BPJS, fault=fault),)
     ),
     checks=harness.Checks(
         served_rate=harness.ServedRateCheck(during=0.9), nothing_lost=harness.NothingLostCheck()
+    ),
+    steady_state=harness.SteadyState(
+        after=harness.SteadyStateWindow(duration=8, min_served_rate=0.95)  # >= 73 requests
     ),
     drain=3,
 )

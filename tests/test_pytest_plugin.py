@@ -433,14 +433,15 @@ description: A short BPJS outage under front-desk load, for the plugin's tests.
 tags: [test]
 stack: {services: [bpjs, erm, patient-app], seed: 3}
 load:
-  users: {FrontDeskStaff: 2}
-  spawn_rate: 2
+  users: {FrontDeskStaff: 12}
+  spawn_rate: 12
   duration: 16s
 timeline:
   steps:
     - {at: 5s, for: 6s, target: bpjs, fault: {kind: down}}
 steady_state:
   before: {duration: 2s, min_served_rate: 0.9}
+  after: {duration: 8s, min_served_rate: 0.95}
 drain: 4s
 checks:
   served_rate: {during: 0.9}

@@ -39,10 +39,11 @@ RESILIENT = ROOT / "examples" / "clients" / "resilient.yaml"
 AS_YAML = """\
 name: bpjs-blip
 title: BPJS down for 6 seconds while the front desk registers patients
-load: {users: {FrontDeskStaff: 2, AppPatient: 2}, spawn_rate: 10, duration: 14s}
+load: {users: {FrontDeskStaff: 10, AppPatient: 4}, spawn_rate: 14, duration: 14s}
 timeline:
   - {at: 4s, until: 10s, target: bpjs, fault: {kind: down}}
 checks: {served_rate: {during: 0.9}, nothing_lost: true}
+steady_state: {after: {duration: 8s, min_served_rate: 0.95}}
 drain: 3s
 """
 

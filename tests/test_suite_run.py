@@ -51,11 +51,11 @@ def _scenario(
     min_accepted: int = 1,
     client: Path | None = RESILIENT,
     tags: tuple[str, ...] = ("suite-test",),
-    min_served: float = 0.5,
+    min_served: float = 0.9,
 ) -> Path:
     """A short building block in examples/custom_load/scenario.yaml's style (~20 s of wall time).
 
-    Its ~20-40 requests can show a served rate >= 0.5 (4 all served suffice), not >= 0.99 (381
+    Its ~60 requests can show a served rate >= 0.9 (35 all served suffice), not >= 0.99 (381
     would): `min_served=0.99` makes a run that is INCONCLUSIVE whatever the client does."""
     client_line = f"client: {client}\n" if client is not None else ""
     if client == DIES_AT_START:
@@ -77,8 +77,8 @@ title: Front desk on a quiet morning ({name})
 tags: [{", ".join(tags)}]
 {client_line}stack: {{services: [bpjs, erm, patient-app], seed: 3}}
 load:
-  users: {{FrontDeskStaff: 2}}
-  spawn_rate: 5
+  users: {{FrontDeskStaff: 6}}
+  spawn_rate: 6
   duration: 10s
 steady_state:
   before: {{duration: 2s, min_served_rate: 0.5}}

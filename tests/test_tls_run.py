@@ -21,14 +21,14 @@ RESILIENT = ROOT / "examples" / "clients" / "resilient.yaml"
 
 SCENARIO = """\
 name: bpjs-blip-over-https
-title: BPJS down for 3 seconds, every upstream over HTTPS
+title: BPJS down for 4 seconds, every upstream over HTTPS
 stack: {tls: true}
-load: {users: {FrontDeskStaff: 2, AppPatient: 2}, spawn_rate: 10, duration: 8s}
+load: {users: {FrontDeskStaff: 14, AppPatient: 2}, spawn_rate: 16, duration: 10s}
 timeline:
-  - {at: 2s, until: 5s, target: bpjs, fault: {kind: down}}
+  - {at: 2s, until: 6s, target: bpjs, fault: {kind: down}}
 steady_state:
   before: {duration: 2s, min_served_rate: 0.9}
-  after: {duration: 2s, min_served_rate: 0.9}
+  after: {duration: 4s, min_served_rate: 0.9}
 checks: {served_rate: {during: 0.9}, nothing_lost: true}
 drain: 2s
 """
