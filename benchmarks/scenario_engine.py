@@ -138,14 +138,14 @@ class RunRecord(BaseModel):
 
 
 def harness_run(scenario: Path, *, client: Path, report_dir: Path) -> RunRecord:
-    """`harness run` as a subprocess; the journal of the run (exit 0 or 1 both have one)."""
+    """`harness run` as a subprocess; the journal of the run (exit 0, 1 or 4 all have one)."""
     argv = [*harness_command(), "run", str(scenario), "--client", str(client)]
     argv += ["--report-dir", str(report_dir)]
     before = set(report_dir.glob("*/journal.json")) if report_dir.exists() else set()
     done = subprocess.run(
         argv, cwd=REPO, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False
     )
-    if done.returncode not in (0, 1):
+    if done.returncode not in (0, 1, 4):  # pass, fail, inconclusive: all verdicts
         tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-10:])
         raise BenchmarkError(f"`harness run {rel(scenario)}` exited {done.returncode}:\n{tail}")
     journals = sorted(set(report_dir.glob("*/journal.json")) - before)

@@ -8,16 +8,18 @@ import math
 
 import pytest
 
-from harness.results.checks import CheckStatus, latency
+from harness.results.checks import CheckStatus, latency, served_rate
 from harness.results.evidence import (
     Z_95,
     decide,
+    decide_rate,
     quantile_ranks,
     requests_needed,
+    samples_needed,
     two_proportion_p_value,
     wilson_interval,
 )
-from harness.scenario.checks import LatencyCheck, LatencyLimits
+from harness.scenario.checks import LatencyCheck, LatencyLimits, ServedRateCheck
 from tests.test_checks import run_of
 
 pytestmark = pytest.mark.unit
@@ -73,9 +75,25 @@ def test_quantile_ranks_match_the_median_table_and_say_when_a_side_is_unbounded(
     # The classical table for the median (e.g. Conover, Practical Nonparametric Statistics):
     # n = 100 -> the 40th and 61st order statistics.
     assert quantile_ranks(100, 0.5) == (40, 61)
-    # 20 samples cannot bound a p95 from above; 59 are the fewest that give p95 any bound.
+    # An upper bound needs q^n <= 2.5 %: 72 samples for a p95, 368 for a p99.
     assert quantile_ranks(20, 0.95)[1] is None
+    assert quantile_ranks(71, 0.95)[1] is None
+    assert quantile_ranks(72, 0.95)[1] == 72
+    assert (samples_needed(0.95), samples_needed(0.99)) == (72, 368)
+    assert 0.95**72 <= 0.025 < 0.95**71
     assert quantile_ranks(0, 0.5) == (None, None)
+
+
+def test_a_bar_of_every_request_is_judged_exactly() -> None:
+    # No interval from finitely many requests reaches 1: a bar of 1.0 ("100%") is exact.
+    assert requests_needed(1.0) == 1
+    assert decide_rate(50, 50, 1.0) is CheckStatus.PASS
+    assert decide_rate(49, 50, 1.0) is CheckStatus.FAIL
+    assert decide_rate(31, 31, 0.9) is CheckStatus.INCONCLUSIVE
+    (everyone,) = served_rate(ServedRateCheck(during=1.0), run_of())
+    assert everyone.status is CheckStatus.PASS  # 300 of 300
+    assert everyone.evidence is not None
+    assert everyone.evidence.n == 300
 
 
 def test_decide_needs_the_whole_interval_on_one_side() -> None:
@@ -112,6 +130,7 @@ def test_a_latency_percentile_carries_its_order_statistics_interval() -> None:
     assert few.evidence is not None
     assert few.evidence.high is None
     assert "95% CI 50ms-unbounded" in few.reason
+    assert few.reason.endswith("(bounding p95 from above takes at least 72 requests)")
     # ... but they are enough to fail a bar both are over.
     slow = latency(LatencyCheck(during=LatencyLimits(p95=0.01)), two)[0]
     assert slow.status is CheckStatus.FAIL

@@ -100,3 +100,12 @@ def test_validate_warns_about_a_phase_too_short_to_decide_and_still_exits_0(
         done.stdout
     )
     assert "served_rate.during" not in done.stdout  # 54 expected: enough for 0.9
+
+
+def test_a_percentile_needs_enough_samples_for_an_upper_bound_and_a_bar_of_1_needs_one() -> None:
+    data = _scenario(11).model_dump(by_alias=True, exclude_defaults=True)
+    data["checks"] = {"served_rate": {"during": 1.0}, "latency": {"during": {"p99": "2s"}}}
+    during, p99, _ = estimate_requests(Scenario.model_validate(data), locustfile=BUILTIN_LOCUSTFILE)
+    assert (during.check_id, during.needed, during.enough) == ("served_rate.during", 1, True)
+    assert (p99.check_id, p99.needed, p99.enough) == ("latency.during.p99", 368, False)
+    assert "fewer than the 368 that an upper bound on p99 needs" in p99.warning()

@@ -435,3 +435,11 @@ def test_up_with_a_missing_client_file_exits_2(tmp_path: Path) -> None:
     done = run_harness(tmp_path, "up", "--client", str(tmp_path / "nope.yaml"))
     one_line_error(done, ExitCode.USAGE, "nope.yaml")
     assert not (tmp_path / "stack.json").exists()
+
+
+def test_up_with_a_client_it_cannot_start_exits_2_before_starting_anything(tmp_path: Path) -> None:
+    running_already = tmp_path / "ours.yaml"
+    running_already.write_text("name: ours\nport: 18080\n")
+    done = run_harness(tmp_path, "up", "--client", str(running_already))
+    one_line_error(done, ExitCode.USAGE, "the client file has no command")
+    assert not (tmp_path / "stack.pids.json").exists()

@@ -18,7 +18,7 @@ from harness.pytest_plugin.settings import PluginSettings
 from harness.report import REPORT_FILE
 from harness.report.values import evidence_text, threshold_text
 from harness.results.checks import CheckResult, InconclusivePolicy, Verdict
-from harness.results.evidence import requests_needed
+from harness.results.evidence import CheckStatus, requests_needed
 from harness.runner.engine import RunResult, run_scenario, summary_lines
 from harness.runner.options import RunOptions
 from harness.runner.progress import ProgressLine
@@ -130,10 +130,12 @@ def failure_message(result: RunResult) -> str | None:
             *tail,
         ]
         return "\n".join(lines)
-    failed = sum(not check.passed for check in journal.checks)
+    failed = sum(check.status is CheckStatus.FAIL for check in journal.checks)
+    undecided = sum(check.inconclusive for check in journal.checks)
+    also = f", {undecided} inconclusive" if undecided else ""
     lines = [
-        f"scenario {journal.scenario.name}: {failed} of {len(journal.checks)} checks failed "
-        f"(verdict {journal.verdict.value.upper()}, exit {journal.exit_code})",
+        f"scenario {journal.scenario.name}: {failed} of {len(journal.checks)} checks failed"
+        f"{also} (verdict {journal.verdict.value.upper()}, exit {journal.exit_code})",
         *tail,
     ]
     return "\n".join(lines)

@@ -197,16 +197,12 @@ class SessionStack:
     ) -> SessionClient:
         """Start the client of client file `path` wired to this stack's proxies; one with a
         command becomes the target `client` of chaos.fault. Stopped with the stack."""
-        from harness.client import load_client
-        from harness.runner.client import start_on_stack
+        from harness.runner.client import start_client_file
 
-        definition = load_client(path, allowed_hosts=allowed_hosts)
-        running = start_on_stack(
+        definition, running = start_client_file(
             self.supervisor,
             self.running,
-            definition,
-            definition_dir=path.resolve().parent,
-            port=free_ports(1)[0],
+            path,
             work_dir=work_dir,
             allowed_hosts=allowed_hosts,
         )

@@ -51,8 +51,10 @@ from harness.results.evidence import (
     CONFIDENCE,
     CheckStatus,
     decide,
+    decide_rate,
     quantile_ranks,
     requests_needed,
+    samples_needed,
     wilson_interval,
 )
 from harness.results.histogram import LatencyHistogram
@@ -292,7 +294,7 @@ def _rate_result(
         )
     measured = good / total
     low, high = wilson_interval(good, total)
-    status = decide(low, high, minimum, at_least=True)
+    status = decide_rate(good, total, minimum)
     evidence = Evidence(
         method="wilson", n=total, good=good, low=low, high=high, confidence=CONFIDENCE
     )
@@ -395,6 +397,10 @@ def _latency_result(
         CheckStatus.FAIL: "over",
         CheckStatus.INCONCLUSIVE: "inconclusive against",
     }[status]
+    short = ""
+    if status is CheckStatus.INCONCLUSIVE and high is None and quantile < 1:
+        needed = samples_needed(quantile)
+        short = f" (bounding {metric} from above takes at least {needed} requests)"
     return CheckResult(
         check=CheckName.LATENCY,
         phase=phase,
@@ -405,7 +411,7 @@ def _latency_result(
         comparison=Comparison.AT_MOST,
         unit=Unit.SECONDS,
         reason=f"{metric} {phase} was {format_duration(measured)} over {n} requests "
-        f"({evidence.interval()}), {verb} {format_duration(maximum)}",
+        f"({evidence.interval()}), {verb} {format_duration(maximum)}{short}",
         evidence=evidence,
     )
 

@@ -8,6 +8,7 @@ evidence behind its value, and is decided on it:
     quantile_ranks(200, 0.95)             # (184, 197): order statistics bracketing the p95
     decide(low, high, threshold, at_least=True)   # PASS, FAIL or INCONCLUSIVE
     requests_needed(0.90)                 # 35: fewest requests that can show >= 0.90 at all
+    samples_needed(0.95)                  # 72: fewest samples that can bound a p95 from above
 
 - Rates (served_rate): the Wilson score interval (Wilson 1927), which unlike the normal
   approximation stays inside [0, 1] and keeps its coverage near 0 and 1, where resilience rates
@@ -20,6 +21,8 @@ evidence behind its value, and is decided on it:
   when the whole interval is on the bad side, and is inconclusive otherwise.
 - Two runs' rates (harness compare): a two-sided two-proportion z-test on the pooled proportion;
   the difference is significant when p < 1 - confidence.
+
+Why these methods, and what they assume: docs/decisions/0012-verdicts-with-evidence.md.
 """
 
 from __future__ import annotations
@@ -56,11 +59,31 @@ def wilson_interval(good: int, total: int, *, z: float = Z_95) -> tuple[float, f
 
 def requests_needed(threshold: float, *, z: float = Z_95) -> int:
     """The fewest requests whose Wilson interval, with every one of them good, lies at or above
-    `threshold`: below that a rate check cannot pass whatever the client does."""
-    if not 0 <= threshold < 1:
-        raise ValueError(f"a rate threshold is in [0, 1), got {threshold}")
+    `threshold`: below that a rate check cannot pass whatever the client does. A bar of 1 (every
+    request) is judged exactly, not on an interval (see decide_rate): one request decides it."""
+    if not 0 <= threshold <= 1:
+        raise ValueError(f"a rate threshold is in [0, 1], got {threshold}")
+    if threshold >= 1:
+        return 1
     # With k = n the lower bound is n / (n + z^2).
     return max(1, math.ceil(z * z * threshold / (1 - threshold) - 1e-9))
+
+
+def samples_needed(quantile: float, *, confidence: float = CONFIDENCE) -> int:
+    """The fewest samples whose order statistics bound the `quantile` from above at all
+    (q^n <= the tail): below that a percentile check cannot pass (p95: 72, p99: 368)."""
+    if not 0 < quantile < 1:
+        raise ValueError(f"a quantile is in (0, 1), got {quantile}")
+    return math.ceil(math.log((1 - confidence) / 2) / math.log(quantile) - 1e-9)
+
+
+def decide_rate(good: int, total: int, minimum: float) -> CheckStatus:
+    """A rate check: on the Wilson interval, except that a bar of 1 (every request) is exact,
+    since no interval from a finite number of requests reaches 1 from below."""
+    if minimum >= 1:
+        return CheckStatus.PASS if good == total else CheckStatus.FAIL
+    low, high = wilson_interval(good, total)
+    return decide(low, high, minimum, at_least=True)
 
 
 def _binomial_cdf(n: int, q: float) -> list[float]:
@@ -139,8 +162,10 @@ __all__ = [
     "CONFIDENCE",
     "CheckStatus",
     "decide",
+    "decide_rate",
     "quantile_ranks",
     "requests_needed",
+    "samples_needed",
     "two_proportion_p_value",
     "wilson_interval",
 ]

@@ -2,7 +2,8 @@
 
 A served-rate check can only pass when its 95 % interval clears the threshold, which takes a
 minimum number of requests even if none fails (harness/results/evidence.py: 35 for 0.90, 73 for
-0.95). `harness validate` warns when a scenario's load cannot deliver them:
+0.95), and a latency percentile only when its order statistics bound it from above (72 samples
+for p95, 368 for p99). `harness validate` warns when a scenario's load cannot deliver them:
 
     for estimate in estimate_requests(scenario, locustfile=BUILTIN_LOCUSTFILE):
         if not estimate.enough: print(estimate.warning())
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from harness.results.evidence import requests_needed
+from harness.results.evidence import requests_needed, samples_needed
 from harness.results.run import Episode, PhaseSpan, phases
 from harness.results.vocabulary import Phase
 from harness.scenario.model import Scenario
@@ -36,16 +37,13 @@ UNKNOWN_PACING_S: Final = 1.0  # a class whose wait_time the file does not show
 
 @dataclass(frozen=True, kw_only=True)
 class PhaseEstimate:
-    """The requests one judged rate check is expected to get, and how many it needs."""
+    """The requests one judged check is expected to get, and how many it needs."""
 
     check_id: str
     seconds: float
     requests: float
-    threshold: float
-
-    @property
-    def needed(self) -> int:
-        return requests_needed(self.threshold)
+    needed: int
+    bar: str  # what needs them, e.g. "0.95" or "an upper bound on p95"
 
     @property
     def enough(self) -> bool:
@@ -55,7 +53,7 @@ class PhaseEstimate:
         rate = self.requests / self.seconds if self.seconds else 0.0
         return (
             f"{self.check_id}: about {self.requests:.0f} requests expected ({self.seconds:.0f}s "
-            f"at ~{rate:.1f} req/s), fewer than the {self.needed} that {self.threshold:g} needs "
+            f"at ~{rate:.1f} req/s), fewer than the {self.needed} that {self.bar} needs "
             "even if none fails: it can only end inconclusive or failed; add users or lengthen "
             "the phase"
         )
@@ -174,7 +172,8 @@ def estimate_requests(
             requests += rate * part
         # Users start at spawn_rate: the first `ramp` seconds carry half the rate on average.
         if start < ramp and stretches:
-            requests -= stretches[0][2] * (min(ramp, end) - start) / 2
+            early = min(ramp, end) - start if phase is None else _overlap(start, ramp, spans, phase)
+            requests -= stretches[0][2] * early / 2
         return seconds, max(0.0, requests)
 
     found: list[PhaseEstimate] = []
@@ -190,9 +189,27 @@ def estimate_requests(
                     check_id=f"served_rate.{phase}",
                     seconds=seconds,
                     requests=requests,
-                    threshold=minimum,
+                    needed=requests_needed(minimum),
+                    bar=f"{minimum:g}",
                 )
             )
+    latency = scenario.checks.latency
+    if latency is not None:
+        for phase in Phase:
+            limits = latency.limits(phase)
+            if limits is None:
+                continue
+            seconds, requests = expected(0.0, load_end, phase)
+            for metric, _ in limits.limits():
+                found.append(
+                    PhaseEstimate(
+                        check_id=f"latency.{phase}.{metric}",
+                        seconds=seconds,
+                        requests=requests,
+                        needed=samples_needed(int(metric[1:]) / 100),
+                        bar=f"an upper bound on {metric}",
+                    )
+                )
     window = scenario.steady_state.after
     seconds, requests = expected(load_end - window.duration, load_end, None)
     found.append(
@@ -200,7 +217,8 @@ def estimate_requests(
             check_id="served_rate.after.steady_state",
             seconds=seconds,
             requests=requests,
-            threshold=window.min_served_rate,
+            needed=requests_needed(window.min_served_rate),
+            bar=f"{window.min_served_rate:g}",
         )
     )
     return found

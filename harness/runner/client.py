@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.client import ClientDefinition, TemplateName, render
+from harness.client import ClientDefinition, TemplateName, load_client, render
 from harness.errors import UsageError
-from harness.net import LOOPBACK_HOST, require_loopback
+from harness.net import LOOPBACK_HOST, free_ports, require_loopback
 from harness.process import ManagedProcess, ProcessSpec, Supervisor, http_ready
 from harness.stack.running import RunningStack
 from service_contract import credentials
@@ -120,6 +120,29 @@ def start_on_stack(
     if running.process is not None:
         stack.attach_client(sup, running.process)
     return running
+
+
+def start_client_file(
+    sup: Supervisor,
+    stack: RunningStack,
+    path: Path,
+    *,
+    work_dir: Path,
+    allowed_hosts: tuple[str, ...] = (),
+) -> tuple[ClientDefinition, RunningClient]:
+    """Load the client file at `path` and start it on `stack` on a free port (its relative
+    paths from the file's folder): `harness up --client` and the plugin's harness_client."""
+    definition = load_client(path, allowed_hosts=allowed_hosts)
+    running = start_on_stack(
+        sup,
+        stack,
+        definition,
+        definition_dir=path.resolve().parent,
+        port=free_ports(1)[0],
+        work_dir=work_dir,
+        allowed_hosts=allowed_hosts,
+    )
+    return definition, running
 
 
 def describe_command(definition: ClientDefinition, values: Mapping[str, str]) -> str:

@@ -517,7 +517,7 @@ def summary_lines(results: Sequence[CheckResult]) -> Iterator[str]:
     under each that did not pass."""
     for r in results:
         value = "n/a" if r.measured is None else f"{r.measured:g}"
-        mark = "INCONCLUSIVE" if r.inconclusive else r.status.value.upper()
+        mark = r.status.value.upper()
         limit = f"{r.comparison.value} {r.threshold:g} {r.unit.value}"
         evidence = "" if r.evidence is None else f"  [{r.evidence.interval()}, n={r.evidence.n}]"
         yield f"  {mark:<4}  {r.id:<28} {value:>10} {limit}{evidence}"

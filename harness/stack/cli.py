@@ -34,13 +34,12 @@ from types import FrameType
 from pydantic import BaseModel, ConfigDict
 
 from harness import paths
-from harness.client import ClientDefinition, load_client
+from harness.client import load_client
 from harness.durations import format_duration, parse_duration
 from harness.errors import ExitCode, ProcessStartError, UsageError
 from harness.faults import RestartFault
-from harness.net import free_ports
 from harness.process import Supervisor, wait_until
-from harness.runner.client import start_on_stack
+from harness.runner.client import start_client_file
 from harness.scenario.types import CLIENT, ServiceName, Target
 from harness.stack import control, state, tls
 from harness.stack.admin import describe_app_fault
@@ -199,7 +198,14 @@ def _up(args: argparse.Namespace) -> int:
     topology = _topology(args, state_dir)
     duration = _duration(args.duration)
     allowed_hosts = tuple(args.allow_host)
-    client = None if args.client is None else load_client(args.client, allowed_hosts=allowed_hosts)
+    if args.client is not None:  # checked before anything starts
+        client = load_client(args.client, allowed_hosts=allowed_hosts)
+        if client.command is None:
+            raise UsageError(
+                f"--client {args.client}: the client file has no command, so `harness up` "
+                "cannot start it; give its command in the file, or start it yourself and point "
+                "it at the proxy URLs without --client"
+            )
     existing = state.read(state_dir)
     if existing is not None and existing.owner_alive():
         raise ProcessStartError(
@@ -221,9 +227,10 @@ def _up(args: argparse.Namespace) -> int:
         running_stack(supervisor, topology, provision=provision) as stack,
     ):
         endpoint = None
-        if client is not None:
-            assert args.client is not None
-            endpoint = _start_client(supervisor, stack, client, args.client, state_dir)
+        if args.client is not None:
+            endpoint = _start_client(
+                supervisor, stack, args.client, state_dir, allowed_hosts=allowed_hosts
+            )
         info = state.StackInfo.of(
             topology, toxiproxy_url=stack.toxiproxy.url, log_dir=log_dir, client=endpoint
         )
@@ -244,26 +251,23 @@ def _up(args: argparse.Namespace) -> int:
 def _start_client(
     supervisor: Supervisor,
     stack: RunningStack,
-    definition: ClientDefinition,
     path: Path,
     state_dir: Path,
+    *,
+    allowed_hosts: tuple[str, ...],
 ) -> state.ClientEndpoint:
     """Start the client under test on the stack, its files in .state/client (kept across its
     restarts, fresh for each `harness up`)."""
     work_dir = state_dir / "client"
     shutil.rmtree(work_dir, ignore_errors=True)
-    running = start_on_stack(
-        supervisor,
-        stack,
-        definition,
-        definition_dir=path.resolve().parent,
-        port=free_ports(1)[0],
-        work_dir=work_dir,
+    definition, running = start_client_file(
+        supervisor, stack, path, work_dir=work_dir, allowed_hosts=allowed_hosts
     )
+    assert running.process is not None  # _up refuses a client file without a command
     return state.ClientEndpoint(
         name=definition.name,
         base_url=running.base_url,
-        command="" if running.process is None else shlex.join(running.process.spec.argv),
+        command=shlex.join(running.process.spec.argv),
     )
 
 
