@@ -12,7 +12,8 @@ Every test belongs to one tier, a marker registered in pyproject.toml; a module 
 
 `make test-fast` runs unit and integration (`-m "not e2e"`); `make test` runs all three
 concurrently on pytest-xdist workers (`--dist loadgroup`): tests that share a module- or
-class-scoped fixture are grouped on one worker, every other test is spread one by one.
+class-scoped fixture are grouped on one worker, every other test is spread one by one, and the
+e2e tests are handed out first (the longest jobs first shortens the whole run).
 A test without a tier stops the collection.
 """
 
@@ -110,6 +111,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             "every test needs a tier marker (pytest.mark.unit, .integration or .e2e; see "
             "tests/conftest.py): " + "; ".join(wrong[:10])
         )
+    if grouping:
+        # Longest first: the e2e runs (tens of seconds to minutes each) start while the short
+        # tests fill the gaps, instead of the last long run starting when the rest are done.
+        # A stable sort: within a tier the collection order stays.
+        items.sort(key=lambda item: 0 if tier_of(item) == "e2e" else 1)
 
 
 @pytest.fixture
