@@ -13,7 +13,7 @@ Every test belongs to one tier, a marker registered in pyproject.toml; a module 
 `make test-fast` runs unit and integration (`-m "not e2e"`); `make test` runs all three
 concurrently on pytest-xdist workers (`--dist loadgroup`): tests that share a module- or
 class-scoped fixture are grouped on one worker, every other test is spread one by one, and the
-e2e tests are handed out first (the longest jobs first shortens the whole run).
+modules with e2e tests are handed out first (the longest jobs first shortens the whole run).
 A test without a tier stops the collection.
 """
 
@@ -112,10 +112,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             "tests/conftest.py): " + "; ".join(wrong[:10])
         )
     if grouping:
-        # Longest first: the e2e runs (tens of seconds to minutes each) start while the short
-        # tests fill the gaps, instead of the last long run starting when the rest are done.
-        # A stable sort: within a tier the collection order stays.
-        items.sort(key=lambda item: 0 if tier_of(item) == "e2e" else 1)
+        # Longest first: the modules with e2e runs (tens of seconds to minutes each) start while
+        # the short tests fill the gaps, instead of the last long run starting when the rest are
+        # done. Whole modules move, in their own order, so that a module's fixtures are set up
+        # and torn down exactly as without the sort (a module split in two would tear its
+        # module-scoped fixtures down in the middle).
+        slow = {item.nodeid.split("::", 1)[0] for item in items if tier_of(item) == "e2e"}
+        items.sort(key=lambda item: 0 if item.nodeid.split("::", 1)[0] in slow else 1)
 
 
 @pytest.fixture
