@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpcore
 import pytest
 
 from harness.net import free_port
@@ -64,6 +65,13 @@ def mock_spec(
         ready_timeout=30,
     )
 
+
+# httpx imports httpcore lazily and keeps the exception classes of the httpcore it first saw. The
+# `pytester` fixture restores sys.modules after each test, so an httpcore first imported inside a
+# pytester test was dropped, imported again later, and its ConnectError no longer matched httpx's
+# map: "httpcore.ConnectError" escaped every `except httpx.HTTPError` of the worker's later tests.
+# Imported here, before any snapshot, it is one module for the whole session.
+assert httpcore.ConnectError is not None
 
 TIERS = ("unit", "integration", "e2e")
 
