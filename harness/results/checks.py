@@ -38,6 +38,7 @@ verdict is FAIL if any check failed, else INCONCLUSIVE if any was inconclusive, 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from enum import StrEnum
@@ -279,16 +280,19 @@ def _rate_result(
     metric: str = "",
 ) -> CheckResult:
     """A served-rate result: good of total against `minimum`, decided on its Wilson interval."""
+    result = functools.partial(
+        CheckResult,
+        check=CheckName.SERVED_RATE,
+        phase=phase,
+        metric=metric,
+        threshold=minimum,
+        comparison=Comparison.AT_LEAST,
+        unit=Unit.RATIO,
+    )
     if total == 0:
-        return CheckResult(
-            check=CheckName.SERVED_RATE,
-            phase=phase,
-            metric=metric,
+        return result(
             status=CheckStatus.FAIL,
             measured=None,
-            threshold=minimum,
-            comparison=Comparison.AT_LEAST,
-            unit=Unit.RATIO,
             reason=empty,
             evidence=Evidence(method="wilson", n=0, good=0),
         )
@@ -306,15 +310,9 @@ def _rate_result(
         verdict = f"inconclusive against {_percent(minimum)}"
         if good == total and total < requests_needed(minimum):
             verdict += f" (deciding it takes at least {requests_needed(minimum)} requests)"
-    return CheckResult(
-        check=CheckName.SERVED_RATE,
-        phase=phase,
-        metric=metric,
+    return result(
         status=status,
         measured=measured,
-        threshold=minimum,
-        comparison=Comparison.AT_LEAST,
-        unit=Unit.RATIO,
         reason=f"{good} of {total} {told} ({_percent(measured)}, {evidence.interval()}), {verdict}",
         evidence=evidence,
     )
@@ -371,16 +369,19 @@ def _latency_result(
     quantile = int(metric[1:]) / 100
     value_ms = histogram.percentile(quantile)
     n = histogram.count
+    result = functools.partial(
+        CheckResult,
+        check=CheckName.LATENCY,
+        phase=phase,
+        metric=metric,
+        threshold=maximum,
+        comparison=Comparison.AT_MOST,
+        unit=Unit.SECONDS,
+    )
     if value_ms is None:
-        return CheckResult(
-            check=CheckName.LATENCY,
-            phase=phase,
-            metric=metric,
+        return result(
             status=CheckStatus.FAIL,
             measured=None,
-            threshold=maximum,
-            comparison=Comparison.AT_MOST,
-            unit=Unit.SECONDS,
             reason=f"no requests with outcome {'/'.join(outcomes)} {phase}",
             evidence=Evidence(method="order_statistics", n=0),
         )
@@ -401,15 +402,9 @@ def _latency_result(
     if status is CheckStatus.INCONCLUSIVE and high is None and quantile < 1:
         needed = samples_needed(quantile)
         short = f" (bounding {metric} from above takes at least {needed} requests)"
-    return CheckResult(
-        check=CheckName.LATENCY,
-        phase=phase,
-        metric=metric,
+    return result(
         status=status,
         measured=measured,
-        threshold=maximum,
-        comparison=Comparison.AT_MOST,
-        unit=Unit.SECONDS,
         reason=f"{metric} {phase} was {format_duration(measured)} over {n} requests "
         f"({evidence.interval()}), {verb} {format_duration(maximum)}{short}",
         evidence=evidence,

@@ -55,12 +55,7 @@ class LivenessProber:
             while not self._stop.is_set():
                 self.results.append(self._probe(http))
                 client = self.client
-                if (
-                    self.exit is None
-                    and client is not None
-                    and not client.down_on_purpose
-                    and not client.process.alive()
-                ):
+                if self.exit is None and client is not None and client.crashed:
                     code = client.process.popen.returncode
                     self.exit = ClientExit(t=max(0.0, time.time() - self.t0), returncode=code)
                 self._stop.wait(self.interval)

@@ -308,7 +308,7 @@ def _run_until_stopped(
         dead = mocks.crashed() + [
             p for p in supervisor.processes if p.name not in targets and not p.alive()
         ]
-        if client is not None and not client.down_on_purpose and not client.process.alive():
+        if client is not None and client.crashed:
             dead.append(client.process)
         if dead:
             proc = dead[0]

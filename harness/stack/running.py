@@ -106,6 +106,11 @@ class SupervisedProcess:
     def down_on_purpose(self) -> bool:
         return self.killed or self.paused or self._restarting
 
+    @property
+    def crashed(self) -> bool:
+        """Gone without a fault taking it down."""
+        return not self.down_on_purpose and not self.process.alive()
+
     def kill(self) -> None:
         """SIGKILL, and wait until it is gone (a proxy in front of it then finds no upstream)."""
         self.killed = True
@@ -184,11 +189,7 @@ class SupervisedMocks:
 
     def crashed(self) -> list[ManagedProcess]:
         """Mocks that died without a fault killing them."""
-        return [
-            mock.process
-            for mock in self._mocks.values()
-            if not mock.down_on_purpose and not mock.process.alive()
-        ]
+        return [mock.process for mock in self._mocks.values() if mock.crashed]
 
 
 class RunningStack:
