@@ -162,3 +162,24 @@ def test_a_slow_commit_makes_a_client_without_keys_register_twice(tmp_path: Path
     assert _failed_checks(journal) == {"no_duplicates"}
     (delayed,) = journal["faults"]
     assert (delayed["kind"], delayed["error"]) == ("delay", None)
+
+
+@pytest.mark.e2e
+def test_schedule_lies_catch_a_client_that_shows_empty_data_as_normal(tmp_path: Path) -> None:
+    """Drifted and malformed timetables: the lenient build never fails a request and never marks
+    anything degraded, so served_rate cannot see it; `no_wrong_answers` does, with examples of
+    what the patient was told and what was true."""
+    block = BLOCKS / "schedule-lies.yaml"
+    lenient = ROOT / "examples" / "clients" / "lenient.yaml"
+    done = _harness("run", str(block), "--client", str(lenient), "--report-dir", str(tmp_path))
+    assert done.returncode == 1, done.stdout + done.stderr
+    journal = _journal(done.stdout)
+    assert "no_wrong_answers" in _failed_checks(journal)
+    wrong = journal["wrong_answers"]
+    assert isinstance(wrong, dict)
+    assert wrong["count"] > 0
+    names = {example["name"] for example in wrong["examples"]}
+    assert "GET /schedules" in names, wrong["examples"]
+    example = next(e for e in wrong["examples"] if e["name"] == "GET /schedules")
+    assert example["truth"] != example["said"]
+    assert "dokter" in example["truth"]  # the timetable the dataset holds

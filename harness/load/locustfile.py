@@ -19,11 +19,12 @@ import datetime as dt
 import itertools
 import random
 from collections.abc import Iterator
+from typing import Any
 
 import gevent
 from locust import between, task
 
-from harness.load.users import HarnessUser, RecordKind
+from harness.load.users import HarnessUser, Outcome, RecordKind
 from mock_services.common.dataset import Patient
 
 BOOKING_WINDOW_DAYS = 90  # the patient-app books from today up to 90 days ahead
@@ -60,17 +61,41 @@ class FrontDeskStaff(HarnessUser):
         with self.call(
             "POST", "/registrations", json=key, name="/registrations", catch_response=True
         ) as resp:
-            if resp.status_code == 201:
-                body = resp.json()
-                if body.get("status") == "registered":
-                    self.accepted(
-                        RecordKind.REGISTRATION,
-                        key,
-                        name="POST /registrations",
-                        reference=str(body.get("nomorantrean", "")),
-                    )
+            if resp.status_code in (200, 201):
+                self._judge_registration(resp, key)
             status: int = resp.status_code
             return 0 < status < 500  # 0: no answer at all
+
+    def _judge_registration(self, resp: Any, key: dict[str, str]) -> None:
+        """Record an accepted registration; an answer that contradicts BPJS's truth is wrong."""
+        body = _json_object(resp)
+        status = body.get("status")
+        patient = self.truth.patient(key["nik"])
+        aktif = patient is not None and patient.aktif
+        if status == "registered":
+            provisional = self.outcome_of(resp, None) is Outcome.DEGRADED
+            self.accepted(
+                RecordKind.REGISTRATION,
+                key,
+                name="POST /registrations",
+                # the number the ERM calls: an offline number synced since carries the ERM's
+                reference=str(body.get("erm_nomorantrean") or body.get("nomorantrean") or ""),
+                provisional=provisional,
+            )
+            if not aktif and body.get("eligibility") == "AKTIF" and not provisional:
+                self.wrong(
+                    resp,
+                    "registered as an active BPJS participant, but BPJS has them as not active",
+                    said="eligibility AKTIF",
+                    truth=_participant(patient),
+                )
+        elif status == "rejected" and aktif:
+            self.wrong(
+                resp,
+                "turned away as not an active BPJS participant, but BPJS has them as active",
+                said=f"rejected: {str(body.get('reason', ''))[:80]}",
+                truth=_participant(patient),
+            )
 
 
 class RetryingFrontDeskStaff(FrontDeskStaff):
@@ -87,6 +112,7 @@ class AppPatient(HarnessUser):
     def on_start(self) -> None:
         self.round, self.patient = self.next_patient()
         self.bookings: list[str] = []
+        self.queue_numbers: dict[str, int] = {}  # kodebooking -> angkaantrean it was given
         self.slots = _booking_slots(self, self.patient, self.round)
 
     def _who(self) -> dict[str, str]:
@@ -96,7 +122,21 @@ class AppPatient(HarnessUser):
     def schedules(self) -> None:
         poli = self.dataset.polyclinics[len(self.bookings) % len(self.dataset.polyclinics)]
         params = {"kodepoli": poli.kodepoli, "tanggal": self.config.visit_date}
-        self.call("GET", "/schedules", params=params, name="/schedules")
+        with self.call(
+            "GET", "/schedules", params=params, name="/schedules", catch_response=True
+        ) as resp:
+            if self.outcome_of(resp, None) is not Outcome.SERVED:
+                return  # a failure, or a copy marked degraded (a stale timetable is fine then)
+            shown = _practice_hours(_json_object(resp).get("schedules"))
+            true = self.truth.practice_hours(poli.kodepoli, self.config.visit_date)
+            if shown != true:
+                self.wrong(
+                    resp,
+                    f"the schedule of {poli.kodepoli} on {self.config.visit_date} is not the "
+                    f"timetable ({len(true)} practice slots)",
+                    said=_hours_text(shown),
+                    truth=_hours_text(true),
+                )
 
     @task(1)
     def book(self) -> None:
@@ -107,39 +147,106 @@ class AppPatient(HarnessUser):
         body = {**self._who(), "kodepoli": kodepoli, "kodedokter": kodedokter, "tanggal": date}
         with self.call("POST", "/bookings", json=body, name="/bookings", catch_response=True) as r:
             if r.status_code == 201:
-                code = str(r.json().get("kodebooking", ""))
+                answer = _json_object(r)
+                code = str(answer.get("kodebooking") or "")
+                provisional = self.outcome_of(r, None) is Outcome.DEGRADED
+                if not code and not provisional:
+                    self.wrong(r, "a booking confirmed without a booking code", said=r.text[:200])
+                    return
                 self.bookings.append(code)
+                if isinstance(answer.get("angkaantrean"), int) and not provisional:
+                    self.queue_numbers[code] = answer["angkaantrean"]
                 key = {"nik": self.patient.nik, "tanggalperiksa": date, "kodepoli": kodepoli}
-                self.accepted(RecordKind.BOOKING, key, name="POST /bookings", reference=code)
+                self.accepted(
+                    RecordKind.BOOKING,
+                    key,
+                    name="POST /bookings",
+                    reference=code,
+                    provisional=provisional,
+                )
 
     @task(2)
     def queue(self) -> None:
-        if self.bookings:
-            path = f"/bookings/{self.bookings[-1]}/queue"
-            self.call("GET", path, params=self._who(), name="/bookings/{kodebooking}/queue")
+        if not self.bookings:
+            return
+        code = self.bookings[-1]
+        path = f"/bookings/{code}/queue"
+        with self.call(
+            "GET",
+            path,
+            params=self._who(),
+            name="/bookings/{kodebooking}/queue",
+            catch_response=True,
+        ) as resp:
+            expected = self.queue_numbers.get(code)
+            if expected is None or self.outcome_of(resp, None) is not Outcome.SERVED:
+                return
+            shown = _json_object(resp).get("angkaantrean")
+            if shown is not None and shown != expected:
+                self.wrong(
+                    resp,
+                    f"the queue status of booking {code} shows another queue number",
+                    said=f"angkaantrean {shown}",
+                    truth=f"angkaantrean {expected} (the booking's confirmation)",
+                )
 
     @task(2)
     def lab_results(self) -> None:
         with self.call(
             "GET", "/lab-results", params=self._who(), name="/lab-results", catch_response=True
         ) as resp:
-            results = resp.json().get("results", []) if resp.status_code == 200 else []
+            results = _json_object(resp).get("results") if resp.status_code == 200 else None
+            if not isinstance(results, list):
+                results = []
+            if self.outcome_of(resp, None) is Outcome.SERVED:
+                shown = [r.get("id") for r in results if isinstance(r, dict)]
+                true = list(self.truth.lab_result_ids(self.patient.nik))
+                if shown != true:
+                    self.wrong(
+                        resp,
+                        f"the lab results shown are not the patient's {len(true)}",
+                        said=", ".join(map(str, shown)) or "no results",
+                        truth=", ".join(true),
+                    )
+                    return
         if results and isinstance(results[0], dict) and "id" in results[0]:
-            self.call(
+            with self.call(
                 "GET",
                 f"/lab-results/{results[0]['id']}/document",
                 params=self._who(),
                 name="/lab-results/{id}/document",
-            )
+                catch_response=True,
+            ) as doc:
+                if self.outcome_of(doc, None) is Outcome.FAILED:
+                    return
+                content = doc.content or b""
+                if not content.startswith(b"%PDF-") or b"%%EOF" not in content[-1024:]:
+                    self.wrong(
+                        doc,
+                        "the lab report is not a whole PDF (cut short or not a PDF)",
+                        said=f"{len(content)} bytes, starting {content[:8]!r}",
+                        truth="a PDF from %PDF- to %%EOF",
+                    )
 
     @task(2)
     def certificate(self) -> None:
-        self.call(
+        with self.call(
             "GET",
             f"/certificates/{self.patient.nik}",
             params={"tglLahir": self.patient.tglLahir},
             name="/certificates/{nik}",
-        )
+            catch_response=True,
+        ) as resp:
+            if self.outcome_of(resp, None) is Outcome.FAILED:
+                return
+            problem = self.truth.verify_certificate(_json_object(resp), nik=self.patient.nik)
+            if problem is not None:
+                self.wrong(
+                    resp,
+                    f"a certificate shown that is not the patient's signed one: {problem}",
+                    said=resp.text[:200],
+                    truth="the patient's certificate, signed with the published Ed25519 key",
+                )
 
 
 def _booking_slots(
@@ -189,7 +296,12 @@ class EhacTraveller(HarnessUser):
             "POST", "/declarations", json=body, name="/declarations", catch_response=True
         ) as resp:
             if resp.status_code in (200, 201, 202):
-                receipt = resp.json().get("receipt")
+                receipt = _json_object(resp).get("receipt")
+                resi = receipt.get("nomorResi") if isinstance(receipt, dict) else None
+                provisional = self.outcome_of(resp, None) is Outcome.DEGRADED
+                if not resi and not provisional:
+                    self.wrong(resp, "a declaration accepted without a receipt number")
+                    return
                 key = {
                     "nik": self.patient.nik,
                     "tanggalPerjalanan": date,
@@ -199,5 +311,40 @@ class EhacTraveller(HarnessUser):
                     RecordKind.SUBMISSION,
                     key,
                     name="POST /declarations",
-                    reference=str(receipt) if receipt is not None else None,
+                    reference=str(resi or ""),
+                    provisional=provisional,
                 )
+
+
+def _json_object(resp: Any) -> dict[str, Any]:
+    """The answer's JSON object, or {} (not JSON, or not an object)."""
+    try:
+        body = resp.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _practice_hours(schedules: Any) -> dict[str, str]:
+    """{kodedokter: jadwal} of the schedules a client showed (jadwaldokter entries)."""
+    if not isinstance(schedules, list):
+        return {}
+    return {
+        str(entry.get("kodedokter")): str(entry.get("jadwal") or "")
+        for entry in schedules
+        if isinstance(entry, dict)
+    }
+
+
+def _hours_text(hours: dict[str, str]) -> str:
+    if not hours:
+        return "no practice slots"
+    return ", ".join(
+        f"dokter {code}: {jadwal or '(empty)'}" for code, jadwal in sorted(hours.items())
+    )
+
+
+def _participant(patient: Patient | None) -> str:
+    if patient is None:
+        return "not a participant"
+    return f"statusPeserta {patient.statusPeserta.kode} {patient.statusPeserta.keterangan}"

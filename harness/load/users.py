@@ -38,12 +38,13 @@ from locust.runners import STATE_MISSING, MasterRunner, Runner, WorkerRunner
 from requests import Response
 
 from harness.load.config import CONFIG_DEST, CONFIG_OPTION, LoadConfig
+from harness.load.truth import Truth
 from harness.results.ledger import RecordKind
 from harness.results.timeline import Header, RequestRecorder, WorkerEvent
 from harness.results.vocabulary import Outcome
 from mock_services.common.dataset import Dataset, Patient, generate
 
-__all__ = ["HarnessUser", "Outcome", "RecordKind", "load_config", "shared_dataset"]
+__all__ = ["HarnessUser", "Outcome", "RecordKind", "Truth", "load_config", "shared_dataset"]
 
 USER_KEY: Final = "harness_user"
 OUTCOME_KEY: Final = "harness_outcome"
@@ -89,6 +90,7 @@ class _State:
     config: LoadConfig | None = None
     recorder: RequestRecorder | None = None
     dataset: Dataset | None = None
+    truth: Truth | None = None
     runner: Runner | None = None
     outbox: ClassVar[_Outbox] = _Outbox()
     finished = False  # a worker shipped its final mark: no more periodic flushes
@@ -111,6 +113,13 @@ def shared_dataset() -> Dataset:
         config = load_config()
         _State.dataset = generate(config.seed, config.patients)
     return _State.dataset
+
+
+def shared_truth() -> Truth:
+    """The truth the mocks of this run hold (harness.load.truth), built once per process."""
+    if _State.truth is None:
+        _State.truth = Truth(shared_dataset())
+    return _State.truth
 
 
 def default_outcome(response: Response | None, exception: BaseException | None) -> Outcome:
@@ -383,6 +392,12 @@ class HarnessUser(HttpUser):
     def dataset(self) -> Dataset:
         return shared_dataset()
 
+    @property
+    def truth(self) -> Truth:
+        """What the mocks know to be true: patients, schedules, the certificate key
+        (harness.load.truth); judge an answer by it and call `wrong` when they disagree."""
+        return shared_truth()
+
     def outcome_of(self, response: Response | None, exception: BaseException | None) -> Outcome:
         """How one answer looked to the patient; override for a client with other conventions."""
         return default_outcome(response, exception)
@@ -390,6 +405,17 @@ class HarnessUser(HttpUser):
     def classify(self, response: Any, outcome: Outcome) -> None:
         """Set the outcome of a request made with catch_response=True (before the block ends)."""
         response.request_meta["context"][OUTCOME_KEY] = outcome
+
+    def wrong(self, response: Any, reason: str, *, said: str = "", truth: str = "") -> None:
+        """Classify an answer as wrong: it contradicts the truth (call inside the request's
+        `catch_response=True` block). `reason` says how, in a line; `said` and `truth` quote what
+        the client said and what was true. A few examples per request name reach the journal."""
+        self.classify(response, Outcome.WRONG)
+        recorder = _State.recorder
+        if recorder is not None:
+            meta = response.request_meta
+            name = f"{meta.get('request_type', '')} {meta.get('name', '')}".strip()
+            recorder.wrong(name, at=time.time(), reason=reason, said=said, truth=truth)
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """self.client.request with the patient's patience as the timeout (unless given)."""
@@ -404,8 +430,13 @@ class HarnessUser(HttpUser):
         name: str = "",
         idempotency_key: str | None = None,
         reference: str | None = None,
+        provisional: bool = False,
     ) -> None:
         """Record what the patient was told was accepted, keyed as the backend keys it.
+
+        `reference` is what the patient was given (queue number, booking code, receipt); once the
+        run is over it must match the backend's ledger, unless `provisional` (the answer said the
+        reference is provisional: offline, pending, marked degraded), else it is a wrong answer.
 
         `key` holds exactly the kind's natural-key fields under the ledger's names
         (`harness.results.ledger.NATURAL_KEYS`: a booking's date is `tanggalperiksa`), or is empty
@@ -421,6 +452,7 @@ class HarnessUser(HttpUser):
                 name=name,
                 idempotency_key=idempotency_key,
                 reference=reference,
+                provisional=provisional,
             )
 
     def next_patient(self) -> tuple[int, Patient]:

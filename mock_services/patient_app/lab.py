@@ -97,7 +97,9 @@ class LabResult:
     items: tuple[LabItemOut, ...]
 
 
-def _results_of(dataset: Dataset, nik: str) -> tuple[LabResult, ...]:
+def results_of(dataset: Dataset, nik: str) -> tuple[LabResult, ...]:
+    """A patient's lab results, newest first: derived from the seed and the NIK (also the
+    harness's truth, harness.load.truth)."""
     rng = random.Random(f"lab:{dataset.seed}:{nik}")
     doctors = [d.namadokter for d in dataset.doctors]
     results = []
@@ -193,7 +195,7 @@ class LabCatalog:
     def results(self, nik: str) -> tuple[LabResult, ...]:
         found = self._results.get(nik)
         if found is None:
-            found = self._results[nik] = _results_of(self._dataset, nik)
+            found = self._results[nik] = results_of(self._dataset, nik)
         return found
 
     def pdf(self, patient: Patient, result: LabResult) -> bytes:
