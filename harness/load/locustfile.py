@@ -19,16 +19,27 @@ import datetime as dt
 import itertools
 import random
 from collections.abc import Iterator
+from typing import Any
 
 import gevent
 from locust import between, task
 
 from harness.load.users import HarnessUser, RecordKind
+from harness.results.vocabulary import Outcome
 from mock_services.common.dataset import Patient
 
 BOOKING_WINDOW_DAYS = 90  # the patient-app books from today up to 90 days ahead
 FLIGHTS = ("GA410", "ID6501", "QG812", "JT25", "QZ7510", "IU740")
 AIRPORTS = (("DPS", "CGK"), ("SUB", "CGK"), ("KNO", "CGK"), ("UPG", "CGK"), ("CGK", "DPS"))
+
+
+def _reference(user: HarnessUser, response: Any, value: object) -> str | None:
+    """The reference a patient was given, to hold against the ledger; None when there is none,
+    or when the answer was marked degraded: the patient was told it is provisional (an offline
+    queue number, an outbox receipt), which the ledger is not expected to know."""
+    if value is None or user.outcome_of(response, None) is Outcome.DEGRADED:
+        return None
+    return str(value)
 
 
 class FrontDeskStaff(HarnessUser):
@@ -67,7 +78,7 @@ class FrontDeskStaff(HarnessUser):
                         RecordKind.REGISTRATION,
                         key,
                         name="POST /registrations",
-                        reference=str(body.get("nomorantrean", "")),
+                        reference=_reference(self, resp, body.get("nomorantrean")),
                     )
             status: int = resp.status_code
             return 0 < status < 500  # 0: no answer at all
@@ -110,7 +121,8 @@ class AppPatient(HarnessUser):
                 code = str(r.json().get("kodebooking", ""))
                 self.bookings.append(code)
                 key = {"nik": self.patient.nik, "tanggalperiksa": date, "kodepoli": kodepoli}
-                self.accepted(RecordKind.BOOKING, key, name="POST /bookings", reference=code)
+                reference = _reference(self, r, code)
+                self.accepted(RecordKind.BOOKING, key, name="POST /bookings", reference=reference)
 
     @task(2)
     def queue(self) -> None:
@@ -199,5 +211,7 @@ class EhacTraveller(HarnessUser):
                     RecordKind.SUBMISSION,
                     key,
                     name="POST /declarations",
-                    reference=str(receipt) if receipt is not None else None,
+                    reference=_reference(
+                        self, resp, receipt.get("nomorResi") if isinstance(receipt, dict) else None
+                    ),
                 )
