@@ -5,10 +5,10 @@
 
 Panels, top to bottom: requests started per second (served, degraded, failed, wrong, stacked);
 latency p50 and p95 in ms; failed, wrong and degraded requests as a share of each second's
-requests (wrong answers in magenta, apart from the failed ones in red). Every fault
-window is shaded across all panels and labelled above them. Long runs are binned so the file stays
-small: a bin then shows mean requests/s, and latency as the request-weighted mean of its seconds'
-percentiles (an approximation the caption states).
+requests (wrong answers, in a run that had any, in magenta apart from the failed ones in red).
+Every fault window is shaded across all panels and labelled above them. Long runs are binned so
+the file stays small: a bin then shows mean requests/s, and latency as the request-weighted mean
+of its seconds' percentiles (an approximation the caption states).
 """
 
 from __future__ import annotations
@@ -259,7 +259,7 @@ def _requests_panel(canvas: _Canvas, grouped: Sequence[Bin]) -> list[str]:
         Series("served", SERVED, tuple(b.served for b in grouped)),
         Series("degraded", DEGRADED, tuple(b.degraded for b in grouped)),
         Series("failed", FAILED, tuple(b.failed for b in grouped)),
-        Series("wrong", WRONG, tuple(b.wrong for b in grouped)),
+        *_wrong(grouped, tuple(b.wrong for b in grouped)),
     )
     maximum, step = nice_ceiling(max((b.total for b in grouped), default=0.0))
     parts = _title(canvas, 0, "Requests started per second", layers)
@@ -332,6 +332,11 @@ def _latency_panel(canvas: _Canvas, grouped: Sequence[Bin]) -> list[str]:
     return parts + _lines(canvas, 1, grouped, series, maximum)
 
 
+def _wrong(grouped: Sequence[Bin], values: tuple[float | None, ...]) -> tuple[Series, ...]:
+    """The wrong answers' series, drawn only in a run that had any."""
+    return (Series("wrong", WRONG, values),) if any(b.wrong for b in grouped) else ()
+
+
 def _share(part: float, b: Bin) -> float | None:
     return 100 * part / b.total if b.total else None
 
@@ -339,7 +344,7 @@ def _share(part: float, b: Bin) -> float | None:
 def _rates_panel(canvas: _Canvas, grouped: Sequence[Bin]) -> list[str]:
     series = (
         Series("failed", FAILED, tuple(_share(b.failed, b) for b in grouped)),
-        Series("wrong", WRONG, tuple(_share(b.wrong, b) for b in grouped)),
+        *_wrong(grouped, tuple(_share(b.wrong, b) for b in grouped)),
         Series("degraded", DEGRADED, tuple(_share(b.degraded, b) for b in grouped)),
     )
     parts = _title(canvas, 2, "Failed, wrong and degraded (% of requests)", series)
