@@ -148,7 +148,7 @@ def test_chart_svg_has_three_panels_and_a_shaded_labelled_window(naive: Journal)
     root = ET.fromstring(render_chart(journal))
     assert root.tag == f"{SVG_NS}svg"
     texts = ["".join(t.itertext()) for t in root.iter(f"{SVG_NS}text")]
-    for panel in ("Requests started per second", "Latency (ms)", "Failed and degraded"):
+    for panel in ("Requests started per second", "Latency (ms)", "Failed, wrong and degraded"):
         assert any(t.startswith(panel) for t in texts), panel
     assert "bpjs: down" in texts
     assert "erm: schema_drift (not applied)" in texts

@@ -97,6 +97,7 @@ class SecondCounts:
     served: int
     degraded: int
     failed: int
+    wrong: int = 0
 
 
 @dataclass(frozen=True)
@@ -108,10 +109,13 @@ class Progress:
     degraded_rate: float = 0.0
     seconds: int = 0
     last_second: SecondCounts | None = None
+    wrong_rate: float = 0.0
 
     def line(self) -> str:
+        """Wrong answers are shown once there are any (a share apart from the errors)."""
+        wrong = f"  wrong {self.wrong_rate:6.1%}" if self.wrong_rate else ""
         return (
-            f"{self.requests_per_s:6.1f} req/s  errors {self.error_rate:6.1%}  "
+            f"{self.requests_per_s:6.1f} req/s  errors {self.error_rate:6.1%}{wrong}  "
             f"degraded {self.degraded_rate:6.1%}"
         )
 
@@ -122,7 +126,9 @@ class _Tail:
     second, and how far each source's records are complete (its flush marks)."""
 
     offsets: dict[Path, int] = field(default_factory=dict)
-    per_second: dict[int, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0]))
+    per_second: dict[int, list[int]] = field(
+        default_factory=lambda: defaultdict(lambda: [0, 0, 0, 0])
+    )  # served, degraded, failed, wrong
     through: dict[str, float] = field(default_factory=dict)
     lost: set[str] = field(default_factory=set)  # workers the master recorded lost
 
@@ -152,6 +158,7 @@ class _Tail:
             counts[0] += int(record.get("served", 0))
             counts[1] += int(record.get("degraded", 0))
             counts[2] += int(record.get("failed", 0))
+            counts[3] += int(record.get("wrong", 0))
         elif kind == "flush":
             source = str(record.get("source", ""))
             mark = math.inf if record.get("final") else float(record.get("through", 0))
@@ -281,17 +288,25 @@ class LoadRun:
         served = sum(self._tail.per_second[s][0] for s in recent)
         degraded = sum(self._tail.per_second[s][1] for s in recent)
         failed = sum(self._tail.per_second[s][2] for s in recent)
-        total = served + degraded + failed
+        wrong = sum(self._tail.per_second[s][3] for s in recent)
+        total = served + degraded + failed + wrong
         # The last complete second, with no request in it too (a second nobody was served in).
         last = seconds[-1] if math.isinf(through) else math.ceil(through) - 1
-        last_served, last_degraded, last_failed = self._tail.per_second.get(last, (0, 0, 0))
+        last_served, last_degraded, last_failed, last_wrong = self._tail.per_second.get(
+            last, (0, 0, 0, 0)
+        )
         return Progress(
             requests_per_s=total / len(recent),
             error_rate=failed / total if total else 0.0,
             degraded_rate=degraded / total if total else 0.0,
+            wrong_rate=wrong / total if total else 0.0,
             seconds=len(seconds),
             last_second=SecondCounts(
-                second=last, served=last_served, degraded=last_degraded, failed=last_failed
+                second=last,
+                served=last_served,
+                degraded=last_degraded,
+                failed=last_failed,
+                wrong=last_wrong,
             ),
         )
 

@@ -3,11 +3,12 @@
     svg = render_chart(journal)                      # chart.svg (with its XML namespace)
     svg = render_chart(journal, standalone=False)    # inline in report.html
 
-Panels, top to bottom: requests started per second (served, degraded, failed, stacked); latency
-p50 and p95 in ms; failed and degraded requests as a share of each second's requests. Every fault
-window is shaded across all panels and labelled above them. Long runs are binned so the file stays
-small: a bin then shows mean requests/s, and latency as the request-weighted mean of its seconds'
-percentiles (an approximation the caption states).
+Panels, top to bottom: requests started per second (served, degraded, failed, wrong, stacked);
+latency p50 and p95 in ms; failed, wrong and degraded requests as a share of each second's
+requests (wrong answers, in a run that had any, in magenta apart from the failed ones in red).
+Every fault window is shaded across all panels and labelled above them. Long runs are binned so
+the file stays small: a bin then shows mean requests/s, and latency as the request-weighted mean
+of its seconds' percentiles (an approximation the caption states).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ CHAR_WIDTH: Final = 6.4  # average width of an 11 px sans-serif character, for l
 SERVED: Final = "#2e7d32"
 DEGRADED: Final = "#f9a825"
 FAILED: Final = "#c62828"
+WRONG: Final = "#d500f9"  # magenta: a wrong answer is not a failure the patient noticed
 P50: Final = "#1565c0"
 P95: Final = "#6a1b9a"
 FAULT: Final = "#ef6c00"
@@ -55,10 +57,11 @@ class Bin:
     failed: float
     p50_ms: float | None
     p95_ms: float | None
+    wrong: float = 0.0
 
     @property
     def total(self) -> float:
-        return self.served + self.degraded + self.failed
+        return self.served + self.degraded + self.failed + self.wrong
 
 
 @dataclass(frozen=True)
@@ -83,13 +86,14 @@ def _bin(seconds: Sequence[SecondSummary], size: int) -> Bin:
         weight = sum(n for _, n in known)
         return sum(v * n for v, n in known) / weight if known else None
 
-    counts = [s.served + s.degraded + s.failed for s in seconds]
+    counts = [s.served + s.degraded + s.failed + s.wrong for s in seconds]
     return Bin(
         start=float(seconds[0].second),
         width=float(size),
         served=sum(s.served for s in seconds) / size,
         degraded=sum(s.degraded for s in seconds) / size,
         failed=sum(s.failed for s in seconds) / size,
+        wrong=sum(s.wrong for s in seconds) / size,
         p50_ms=weighted([(s.latency.p50_ms, n) for s, n in zip(seconds, counts, strict=True)]),
         p95_ms=weighted([(s.latency.p95_ms, n) for s, n in zip(seconds, counts, strict=True)]),
     )
@@ -153,7 +157,9 @@ def render_chart(journal: Journal, *, standalone: bool = True) -> str:
     parts += _rates_panel(canvas, grouped)
     parts += _x_axis(canvas, journal.time_scale, bin_size)
     namespace = ' xmlns="http://www.w3.org/2000/svg"' if standalone else ""
-    title = f"Timeline of run {journal.run_id}: requests/s, latency, failed and degraded share"
+    title = (
+        f"Timeline of run {journal.run_id}: requests/s, latency, failed, wrong and degraded share"
+    )
     return (
         f'<svg{namespace} viewBox="0 0 {WIDTH} {_num(canvas.height)}" width="{WIDTH}" '
         f'height="{_num(canvas.height)}" role="img" font-family="sans-serif" font-size="11" '
@@ -253,6 +259,7 @@ def _requests_panel(canvas: _Canvas, grouped: Sequence[Bin]) -> list[str]:
         Series("served", SERVED, tuple(b.served for b in grouped)),
         Series("degraded", DEGRADED, tuple(b.degraded for b in grouped)),
         Series("failed", FAILED, tuple(b.failed for b in grouped)),
+        *_wrong(grouped, tuple(b.wrong for b in grouped)),
     )
     maximum, step = nice_ceiling(max((b.total for b in grouped), default=0.0))
     parts = _title(canvas, 0, "Requests started per second", layers)
@@ -325,6 +332,11 @@ def _latency_panel(canvas: _Canvas, grouped: Sequence[Bin]) -> list[str]:
     return parts + _lines(canvas, 1, grouped, series, maximum)
 
 
+def _wrong(grouped: Sequence[Bin], values: tuple[float | None, ...]) -> tuple[Series, ...]:
+    """The wrong answers' series, drawn only in a run that had any."""
+    return (Series("wrong", WRONG, values),) if any(b.wrong for b in grouped) else ()
+
+
 def _share(part: float, b: Bin) -> float | None:
     return 100 * part / b.total if b.total else None
 
@@ -332,9 +344,10 @@ def _share(part: float, b: Bin) -> float | None:
 def _rates_panel(canvas: _Canvas, grouped: Sequence[Bin]) -> list[str]:
     series = (
         Series("failed", FAILED, tuple(_share(b.failed, b) for b in grouped)),
+        *_wrong(grouped, tuple(_share(b.wrong, b) for b in grouped)),
         Series("degraded", DEGRADED, tuple(_share(b.degraded, b) for b in grouped)),
     )
-    parts = _title(canvas, 2, "Failed and degraded (% of requests)", series)
+    parts = _title(canvas, 2, "Failed, wrong and degraded (% of requests)", series)
     parts += _y_axis(canvas, 2, 100.0, 25.0, "%")
     if not any(b.total for b in grouped):
         return [*parts, _empty(canvas, 2)]

@@ -6,7 +6,10 @@ print(render_comparison(before, after))     # a Markdown table, changed rows mar
 For every rate check (served_rate.*) measured in both runs, `Row.difference` says whether the
 rates differ by more than chance: B's rate minus A's in percentage points, and a two-sided
 two-proportion z-test on the pooled proportion (harness.results.evidence.two_proportion_p_value),
-significant when p < 0.05 ("significant (p=0.003)", "not significant (p=0.41)"). The test takes
+significant when p < 0.05 ("significant (p=0.003)", "not significant (p=0.41)"); a rate that
+must stay low (no_wrong_answers' max_rate) the same, its difference in its own measured rate.
+The runs' wrong answers (journal `wrong_answers` over the requests recorded) are compared the
+same way whether or not a check judged them. The test takes
 the requests as independent trials; requests of one run share the same faults and patients, so a
 p-value near 0.05 is weaker evidence than it looks. Percentiles, times and counts are compared
 by value only.
@@ -56,13 +59,45 @@ def rate_difference(a: CheckResult, b: CheckResult) -> tuple[str, bool] | None:
         return None
     if ea.good is None or eb.good is None:
         return None
-    p = two_proportion_p_value(ea.good, ea.n, eb.good, eb.n)
+    if a.measured is None or b.measured is None:
+        return None
+    return _difference(ea.good, ea.n, eb.good, eb.n, points=(b.measured - a.measured) * 100)
+
+
+def _difference(
+    good_a: int, total_a: int, good_b: int, total_b: int, *, points: float
+) -> tuple[str, bool] | None:
+    p = two_proportion_p_value(good_a, total_a, good_b, total_b)
     if p is None:
         return None
     significant = p < 1 - CONFIDENCE
-    points = (eb.good / eb.n - ea.good / ea.n) * 100
     verdict = "significant" if significant else "not significant"
-    return f"n {ea.n} vs {eb.n}; {points:+.1f} points, {verdict} ({p_text(p)})", significant
+    return f"n {total_a} vs {total_b}; {points:+.1f} points, {verdict} ({p_text(p)})", significant
+
+
+def _wrong_row(a: Journal, b: Journal) -> Row:
+    """The runs' wrong answers over their recorded requests, and whether the rates differ."""
+
+    def share(journal: Journal) -> tuple[int, int, str]:
+        wrong = journal.wrong_answers.count
+        total = sum(p.requests for p in journal.timeline.per_phase)
+        rate = f" ({wrong / total * 100:.2f}%)" if total else ""
+        return wrong, total, f"{wrong} of {total}{rate}"
+
+    wrong_a, total_a, text_a = share(a)
+    wrong_b, total_b, text_b = share(b)
+    rate = None
+    if total_a and total_b:
+        points = (wrong_b / total_b - wrong_a / total_a) * 100
+        rate = _difference(wrong_a, total_a, wrong_b, total_b, points=points)
+    return Row(
+        label="wrong answers",
+        a=text_a,
+        b=text_b,
+        change="" if text_a == text_b else "value",
+        difference="" if rate is None else rate[0],
+        significant=None if rate is None else rate[1],
+    )
 
 
 def _check_text(check: CheckResult | None) -> str:
@@ -82,7 +117,8 @@ def _check_change(a: CheckResult | None, b: CheckResult | None) -> str:
 
 
 def compare_runs(a: Journal, b: Journal) -> list[Row]:
-    """Verdict, then every check (A's order, then B's own), then the integrity figures."""
+    """Verdict, then every check (A's order, then B's own), the wrong answers, then the
+    integrity figures."""
     rows = [
         Row(
             label="verdict",
@@ -108,6 +144,7 @@ def compare_runs(a: Journal, b: Journal) -> list[Row]:
                 significant=None if rate is None else rate[1],
             )
         )
+    rows.append(_wrong_row(a, b))
     figures_a = dict(integrity_rows(a.integrity))
     figures_b = dict(integrity_rows(b.integrity))
     for label in [*figures_a, *(f for f in figures_b if f not in figures_a)]:

@@ -3,9 +3,10 @@
     page = render_html(journal)
 
 Order: the verdict, the timeline chart, the checks, the phases, the faults, data integrity and
-liveness, the environment. Every piece of text from the journal is escaped. Each check shows its
-evidence (n, the 95 % interval, or the fault episodes) and, for a rate or a percentile, an error
-bar against its threshold (harness.report.error_bar).
+liveness, the answers that contradicted the truth (when any), the load, the environment. Every
+piece of text from the journal is escaped. Each check shows its evidence (n, the 95 % interval,
+or the fault episodes) and, for a rate or a percentile, an error bar against its threshold
+(harness.report.error_bar).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from harness.report.values import (
     status_text,
     threshold_text,
     verdict_text,
+    wrong_example_rows,
+    wrong_rows,
 )
 from harness.results.checks import CheckStatus, Verdict
 from harness.results.journal import Journal, Percentiles
@@ -69,6 +72,7 @@ def render_html(journal: Journal) -> str:
         _section("Phases", _phases(journal)),
         _section("Faults", _faults(journal)),
         _section("Data integrity and liveness", _integrity(journal)),
+        *_wrong_answers(journal),
         _section("Load", _load(journal)),
         _section("Environment", _environment(journal)),
     ]
@@ -189,13 +193,14 @@ def _phases(journal: Journal) -> str:
                 str(phase.served),
                 str(phase.degraded),
                 str(phase.failed),
+                str(phase.wrong),
                 rate,
                 *_latency(phase.latency),
-                numeric=range(2, 10),
+                numeric=range(2, 11),
             )
             + "</tr>"
         )
-    header = ("phase", "time", "requests", "served", "degraded", "failed", "served rate")
+    header = ("phase", "time", "requests", "served", "degraded", "failed", "wrong", "served rate")
     return _table((*header, "p50", "p95", "p99"), rows)
 
 
@@ -240,7 +245,8 @@ def _faults(journal: Journal) -> str:
 
 def _integrity(journal: Journal) -> str:
     integrity, liveness = journal.integrity, journal.liveness
-    rows = [_cells(name, value, numeric=(1,)) for name, value in integrity_rows(integrity)]
+    figures = [*integrity_rows(integrity), *wrong_rows(journal.wrong_answers)]
+    rows = [_cells(name, value, numeric=(1,)) for name, value in figures]
     rows.append(
         _cells("liveness probes (failed)", f"{liveness.probes} ({liveness.failed})", numeric=(1,))
     )
@@ -262,6 +268,20 @@ def _integrity(journal: Journal) -> str:
     more = len(groups) - MAX_DUPLICATES_SHOWN
     tail = f"<li>and {more} more groups (see journal.json)</li>" if more > 0 else ""
     return f"{table}<h3>Duplicate groups</h3><ul>{items}{tail}</ul>"
+
+
+def _wrong_answers(journal: Journal) -> list[str]:
+    """The examples of wrong answers, as a section of its own; none without any."""
+    answers = journal.wrong_answers
+    if not answers.count:
+        return []
+    rows = (f"<tr>{_cells(*row, numeric=(0,))}</tr>" for row in wrong_example_rows(answers))
+    note = (
+        f"<p>{answers.count} answers contradicted the truth (the dataset, a backend's ledger, a "
+        f"signature); the first {len(answers.examples)} examples are shown.</p>"
+    )
+    header = ("time", "phase", "request", "said", "truth", "why")
+    return [_section("Answers that contradicted the truth", note + _table(header, rows))]
 
 
 def _load(journal: Journal) -> str:

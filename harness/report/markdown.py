@@ -1,6 +1,7 @@
 """summary.md: the run in GitHub-flavoured Markdown, for CI job summaries and PR comments.
 
-text = render_summary(journal)    # verdict line, checks table, integrity, faults, environment
+text = render_summary(journal)    # verdict line, checks table, integrity (and wrong answers),
+                                  # faults, environment
 
 Each check's row has its evidence: n (and the good ones) with the 95 % interval for a rate or a
 percentile, the fault episodes for a time, "exact count" for a count. An inconclusive check (its
@@ -25,6 +26,8 @@ from harness.report.values import (
     status_text,
     threshold_text,
     verdict_text,
+    wrong_example_rows,
+    wrong_rows,
 )
 from harness.results.checks import Verdict
 from harness.results.journal import Journal
@@ -68,6 +71,7 @@ def checks_line(journal: Journal) -> str:
 def render_summary(journal: Journal) -> str:
     scenario = journal.scenario
     client = journal.client.name if journal.client is not None else "none"
+    answers = journal.wrong_answers
     lines = [
         f"## {verdict_mark(journal.verdict)} {verdict_text(journal.verdict)}: "
         f"{cell(scenario.name)} against {cell(client)}",
@@ -95,9 +99,22 @@ def render_summary(journal: Journal) -> str:
         "",
         "### Data integrity",
         "",
-        *table(("figure", "value"), integrity_rows(journal.integrity)),
+        *table(("figure", "value"), [*integrity_rows(journal.integrity), *wrong_rows(answers)]),
         "",
     ]
+    if answers.count:
+        shown = len(answers.examples)
+        lines += [
+            "### Answers that contradicted the truth",
+            "",
+            f"{answers.count} wrong answers; {shown} example{'s' if shown != 1 else ''}:",
+            "",
+            *table(
+                ("time", "phase", "request", "said", "truth", "why"),
+                wrong_example_rows(answers),
+            ),
+            "",
+        ]
     if journal.load is not None:
         lines += ["### Load", "", *table(("figure", "value"), load_rows(journal.load)), ""]
     if journal.faults:

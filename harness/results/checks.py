@@ -5,7 +5,8 @@
 
 Definitions (times in seconds since t0; "rate" of a second = served (+ degraded, when counted)
 over all requests that STARTED in that second; a second without any request has rate 0, because
-patients stuck waiting start no new requests):
+patients stuck waiting start no new requests; a wrong answer counts in "all requests", never as
+served; the seconds are the request log's reconciled with the ledgers, harness.results.answers):
 
 - served_rate[phase]: served (+ degraded) / all requests that started in the phase's seconds,
   with its 95 % Wilson interval (harness/results/evidence.py). Passes if the whole interval is
@@ -31,6 +32,12 @@ patients stuck waiting start no new requests):
   from the ledger records and as the backends reported; passes if <= max_duplicates.
 - client_alive: the longest run of consecutive failed liveness probes; passes if <=
   max_consecutive_failures, the client did not exit, and at least one probe was made.
+- no_wrong_answers[phase]: wrong answers (the buckets' `wrong`, contradicted references
+  included) over the whole run or in a phase's seconds; a contradicted reference no request could
+  be moved for counts in the phase of its `t`, and as one more request. `max_count` is exact;
+  `max_rate` is wrong / requests on its 95 % Wilson interval: passes if the interval's upper end
+  is <= the maximum, fails if its lower end is above it, else inconclusive (a maximum of 0 is
+  exact). With both limits the rate's id ends in `.rate`. No requests in the scope: it fails.
 
 Counts (nothing_lost, no_duplicates, client_alive) and times are exact: pass or fail. The
 verdict is FAIL if any check failed, else INCONCLUSIVE if any was inconclusive, else PASS.
@@ -48,11 +55,13 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validat
 
 from harness.durations import format_duration
 from harness.errors import ExitCode
+from harness.results.answers import ledger_matches
 from harness.results.evidence import (
     CONFIDENCE,
     CheckStatus,
     decide,
     decide_rate,
+    decide_rate_at_most,
     quantile_ranks,
     requests_needed,
     samples_needed,
@@ -61,7 +70,7 @@ from harness.results.evidence import (
 from harness.results.histogram import LatencyHistogram
 from harness.results.ledger import LedgerRecord
 from harness.results.run import RunData, phase_at, seconds_in
-from harness.results.timeline import Accepted, SecondTotals
+from harness.results.timeline import Accepted, SecondTotals, WrongExample
 from harness.results.vocabulary import Phase
 from harness.scenario.checks import (
     CheckName,
@@ -70,9 +79,11 @@ from harness.scenario.checks import (
     LatencyCheck,
     NoDuplicatesCheck,
     NothingLostCheck,
+    NoWrongAnswersCheck,
     RecoveryTimeCheck,
     ServedRateCheck,
     TimeToServedCheck,
+    WrongAnswerLimits,
 )
 from harness.scenario.model import SteadyStateWindow
 from harness.scenario.types import CLIENT as CLIENT_TARGET
@@ -234,6 +245,8 @@ def evaluate(checks: Checks, run: RunData) -> list[CheckResult]:
         results.append(no_duplicates(checks.no_duplicates, run))
     if checks.client_alive is not None:
         results.append(client_alive(checks.client_alive, run))
+    if checks.no_wrong_answers is not None:
+        results += no_wrong_answers(checks.no_wrong_answers, run)
     return results
 
 
@@ -551,17 +564,7 @@ def _timed(
 
 def is_recorded(accepted: Accepted, records: Sequence[LedgerRecord]) -> bool:
     """Does the ledger hold this accepted record (by idempotency key or natural key)?"""
-    wanted = accepted.key
-    for record in records:
-        if record.kind != accepted.kind:
-            continue
-        if accepted.idempotency_key is not None and record.idempotency_key is not None:
-            if record.idempotency_key == accepted.idempotency_key:
-                return True
-            continue
-        if wanted and all(record.key.get(k) == v for k, v in wanted.items()):
-            return True
-    return False
+    return bool(ledger_matches(accepted, records))
 
 
 def nothing_lost(config: NothingLostCheck, run: RunData) -> CheckResult:
@@ -622,6 +625,113 @@ def no_duplicates(config: NoDuplicatesCheck, run: RunData) -> CheckResult:
     )
 
 
+# --- what patients were told that is not true ----------------------------------------------------
+
+
+def describe_wrong(example: WrongExample) -> str:
+    """e.g. `GET /schedules said '[]' but the truth is '2 slots' (no slots offered; at 12.5s)`."""
+    said = f" said '{example.said}'" if example.said else ""
+    truth = f" but the truth is '{example.truth}'" if example.truth else ""
+    return f"{example.name or 'a request'}{said}{truth} ({example.reason}; at {example.t:.1f}s)"
+
+
+def no_wrong_answers(config: NoWrongAnswersCheck, run: RunData) -> list[CheckResult]:
+    """The whole run's result(s), then each phase's given (see the module docstring)."""
+    spans = run.phases()
+    seconds = run.seconds()
+    examples = run.wrong_examples()
+    unplaced = run.reconciled.unplaced
+    scopes: list[tuple[Phase | None, WrongAnswerLimits | None]] = [
+        (None, config.whole_run()),
+        *((phase, config.limits(phase)) for phase in Phase),
+    ]
+    results = []
+    for phase, limits in scopes:
+        if limits is None:
+            continue
+        chosen = seconds if phase is None else seconds_in(spans, phase, seconds)
+        extra = [u for u in unplaced if phase is None or phase_at(spans, u.t) is phase]
+        wrong = sum(s.wrong for s in chosen) + len(extra)
+        total = sum(s.total for s in chosen) + len(extra)
+        shown = [e for e in examples if phase is None or phase_at(spans, e.t) is phase]
+        results += _wrong_results(limits, phase, wrong, total, shown)
+    return results
+
+
+def _wrong_results(
+    limits: WrongAnswerLimits,
+    phase: Phase | None,
+    wrong: int,
+    total: int,
+    examples: Sequence[WrongExample],
+) -> list[CheckResult]:
+    where = "over the run" if phase is None else str(phase)
+    details = tuple(describe_wrong(e) for e in examples[:MAX_DETAILS])
+    first = f": {details[0]}" if wrong and details else ""
+    told = f"{wrong} wrong answer{'s' if wrong != 1 else ''} of {total} requests {where}{first}"
+    empty = f"no requests started {where}: nothing to judge (is the load running?)"
+    result = functools.partial(
+        CheckResult, check=CheckName.NO_WRONG_ANSWERS, phase=phase, details=details
+    )
+    results = []
+    if limits.max_count is not None:
+        passed = total > 0 and wrong <= limits.max_count
+        results.append(
+            result(
+                status=_status(passed),
+                measured=float(wrong) if total else None,
+                threshold=float(limits.max_count),
+                comparison=Comparison.AT_MOST,
+                unit=Unit.COUNT,
+                reason=(
+                    f"{told}, {'within' if passed else 'over'} {limits.max_count}"
+                    if total
+                    else empty
+                ),
+            )
+        )
+    if limits.max_rate is not None:
+        metric = "rate" if limits.max_count is not None else ""
+        maximum = limits.max_rate
+        if total == 0:
+            results.append(
+                result(
+                    metric=metric,
+                    status=CheckStatus.FAIL,
+                    measured=None,
+                    threshold=maximum,
+                    comparison=Comparison.AT_MOST,
+                    unit=Unit.RATIO,
+                    reason=empty,
+                    evidence=Evidence(method="wilson", n=0, good=0),
+                )
+            )
+            return results
+        low, high = wilson_interval(wrong, total)
+        status = decide_rate_at_most(wrong, total, maximum)
+        evidence = Evidence(
+            method="wilson", n=total, good=total - wrong, low=low, high=high, confidence=CONFIDENCE
+        )
+        verdict = {
+            CheckStatus.PASS: f"at most {_percent(maximum)}",
+            CheckStatus.FAIL: f"above {_percent(maximum)}",
+            CheckStatus.INCONCLUSIVE: f"inconclusive against {_percent(maximum)}",
+        }[status]
+        results.append(
+            result(
+                metric=metric,
+                status=status,
+                measured=wrong / total,
+                threshold=maximum,
+                comparison=Comparison.AT_MOST,
+                unit=Unit.RATIO,
+                reason=f"{told} ({_percent(wrong / total)}, {evidence.interval()}), {verdict}",
+                evidence=evidence,
+            )
+        )
+    return results
+
+
 # --- the client itself ---------------------------------------------------------------------------
 
 
@@ -671,9 +781,11 @@ __all__ = [
     "Unit",
     "Verdict",
     "client_alive",
+    "describe_wrong",
     "evaluate",
     "latency",
     "no_duplicates",
+    "no_wrong_answers",
     "nothing_lost",
     "recovery_time",
     "served_rate",

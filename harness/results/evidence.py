@@ -86,6 +86,15 @@ def decide_rate(good: int, total: int, minimum: float) -> CheckStatus:
     return decide(low, high, minimum, at_least=True)
 
 
+def decide_rate_at_most(bad: int, total: int, maximum: float) -> CheckStatus:
+    """A rate that must stay low (wrong answers): on the Wilson interval, except that a bar of 0
+    (none at all) is exact, since no interval from a finite number of requests reaches 0."""
+    if maximum <= 0:
+        return CheckStatus.PASS if bad == 0 else CheckStatus.FAIL
+    low, high = wilson_interval(bad, total)
+    return decide(low, high, maximum, at_least=False)
+
+
 def _binomial_cdf(n: int, q: float) -> list[float]:
     """cdf[i] = P(B <= i) for B ~ Binomial(n, q), 0 <= i <= n, computed in log space."""
     if q >= 1.0:
@@ -163,6 +172,7 @@ __all__ = [
     "CheckStatus",
     "decide",
     "decide_rate",
+    "decide_rate_at_most",
     "quantile_ranks",
     "requests_needed",
     "samples_needed",

@@ -23,9 +23,9 @@ from harness.client import ClientDefinition
 from harness.results.checks import CheckResult, InconclusivePolicy, Verdict, is_recorded
 from harness.results.histogram import LatencyHistogram
 from harness.results.ledger import DuplicateGroup, RecordKind
-from harness.results.run import ClientExit, FaultWindow, PhaseSpan, RunData, seconds_in
+from harness.results.run import ClientExit, FaultWindow, PhaseSpan, RunData, phase_at, seconds_in
 from harness.results.timeline import SecondTotals, SourceRecord
-from harness.results.vocabulary import Outcome
+from harness.results.vocabulary import Outcome, Phase
 from harness.scenario.model import Scenario
 
 JOURNAL_FORMAT: Final = "harness-journal/1"
@@ -89,6 +89,7 @@ class SecondSummary(_Frozen):
     served: int
     degraded: int
     failed: int
+    wrong: int = Field(default=0, description="answered, but contradicting the truth")
     latency: Percentiles
 
 
@@ -100,6 +101,7 @@ class PhaseSummary(_Frozen):
     served: int
     degraded: int
     failed: int
+    wrong: int = Field(default=0, description="answered, but contradicting the truth")
     served_rate: float | None = Field(description="(served + degraded) / requests")
     latency: Percentiles
 
@@ -108,6 +110,30 @@ class TimelineSummary(_Frozen):
     per_second: tuple[SecondSummary, ...]
     per_phase: tuple[PhaseSummary, ...]
     requests_by_name: dict[str, int]
+
+
+MAX_WRONG_EXAMPLES: Final = 20
+
+
+class WrongAnswer(_Frozen):
+    """One example of a wrong answer: what the patient was told, and the truth."""
+
+    t: float = Field(description="seconds since t0")
+    phase: Phase | None = Field(description="the phase of t; None past the end of the load")
+    name: str = Field(description="the request's name")
+    reason: str
+    said: str
+    truth: str
+
+
+class WrongAnswersSummary(_Frozen):
+    """Answers that contradicted the truth: the dataset, a ledger, a signature."""
+
+    count: int = Field(default=0, description="wrong answers, contradicted references included")
+    by_name: dict[str, int] = Field(default_factory=dict, description="count per request name")
+    examples: tuple[WrongAnswer, ...] = Field(
+        default=(), description=f"the first {MAX_WRONG_EXAMPLES} examples, in time order"
+    )
 
 
 class IntegritySummary(_Frozen):
@@ -166,6 +192,9 @@ class Journal(_Frozen):
     fault_timing: FaultTiming
     timeline: TimelineSummary
     integrity: IntegritySummary
+    wrong_answers: WrongAnswersSummary = Field(
+        default=WrongAnswersSummary(), description="absent in journals older than `wrong`"
+    )
     liveness: LivenessSummary
     load: LoadSummary | None = Field(default=None, description="absent in older journals")
     checks: tuple[CheckResult, ...]
@@ -210,6 +239,7 @@ def build_journal(
         fault_timing=_fault_timing(run.faults),
         timeline=_timeline(run),
         integrity=_integrity(run),
+        wrong_answers=_wrong_answers(run),
         liveness=LivenessSummary(
             probes=len(run.probes),
             failed=sum(not p.ok for p in run.probes),
@@ -235,6 +265,7 @@ def _timeline(run: RunData) -> TimelineSummary:
             served=s.served,
             degraded=s.degraded,
             failed=s.failed,
+            wrong=s.wrong,
             latency=Percentiles.of(_all_latency(s)),
         )
         for s in seconds
@@ -255,6 +286,7 @@ def _timeline(run: RunData) -> TimelineSummary:
                 served=served,
                 degraded=degraded,
                 failed=sum(s.failed for s in chosen),
+                wrong=sum(s.wrong for s in chosen),
                 served_rate=(served + degraded) / requests if requests else None,
                 latency=Percentiles.of(LatencyHistogram.merge(_all_latency(s) for s in chosen)),
             )
@@ -264,6 +296,25 @@ def _timeline(run: RunData) -> TimelineSummary:
         by_name[bucket.name] += bucket.total
     return TimelineSummary(
         per_second=per_second, per_phase=tuple(per_phase), requests_by_name=dict(by_name)
+    )
+
+
+def _wrong_answers(run: RunData) -> WrongAnswersSummary:
+    by_name = run.wrong_by_name()
+    spans = run.phases()
+    examples = tuple(
+        WrongAnswer(
+            t=e.t,
+            phase=phase_at(spans, e.t),
+            name=e.name,
+            reason=e.reason,
+            said=e.said,
+            truth=e.truth,
+        )
+        for e in run.wrong_examples()[:MAX_WRONG_EXAMPLES]
+    )
+    return WrongAnswersSummary(
+        count=sum(by_name.values()), by_name=dict(sorted(by_name.items())), examples=examples
     )
 
 
@@ -342,6 +393,8 @@ __all__ = [
     "Journal",
     "Outcome",
     "Versions",
+    "WrongAnswer",
+    "WrongAnswersSummary",
     "build_journal",
     "journal_schema",
     "read_journal",

@@ -126,6 +126,7 @@ def _testsuite(journal: Journal) -> ET.Element:
         ("incident", str(journal.scenario.incident or "")),
         ("time_scale", f"{journal.time_scale:g}"),
         ("client", journal.client.name if journal.client else ""),
+        ("wrong_answers", str(journal.wrong_answers.count)),
     ):
         ET.SubElement(properties, "property", name=name, value=value)
     for result in journal.checks:

@@ -8,7 +8,9 @@ Each mock's ledger is a `service_contract.ledger` model, so every record is read
                  declarations  -> submissions (nomorResi, naturalKey, idempotencyKey)
 
 A record's key is its natural key with the ledger's own field names (NATURAL_KEYS): what a load
-script records as accepted must use the same names (`docs/custom-load.md`). A cancelled booking
+script records as accepted must use the same names (`docs/custom-load.md`). Its reference is what
+the backend gives the patient for it (nomorantrean, kodebooking, nomorResi): the truth a
+reference the client gave is held against (harness.results.answers). A cancelled booking
 is kept but marked inactive.
 """
 
@@ -20,7 +22,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from service_contract.ledger import (
     BookingKey,
@@ -60,6 +62,11 @@ class LedgerRecord(BaseModel):
     key: dict[str, str]
     idempotency_key: str | None = None
     active: bool = True
+    reference: str | None = Field(
+        default=None,
+        description="what the backend gives the patient for it: an ERM visit's nomorantrean, a "
+        "booking's kodebooking, a declaration's nomorResi",
+    )
 
     def natural_key(self) -> tuple[str, ...] | None:
         fields = NATURAL_KEYS[self.kind]
@@ -163,6 +170,7 @@ def _erm(ledger: ErmLedger) -> Ledger:
             id=visit.id,
             key=visit.natural_key.model_dump(),
             idempotency_key=visit.idempotency_key,
+            reference=visit.nomorantrean,
         )
         for visit in ledger.visits
     ]
@@ -189,6 +197,7 @@ def _patient_app(ledger: PatientAppLedger) -> Ledger:
             key=booking.naturalKey.model_dump(),
             idempotency_key=booking.idempotencyKey,
             active=booking.status is BookingStatus.BOOKED,
+            reference=booking.kodebooking,
         )
         for booking in ledger.bookings
     ]
@@ -199,6 +208,7 @@ def _patient_app(ledger: PatientAppLedger) -> Ledger:
             id=declaration.nomorResi,
             key=declaration.naturalKey.model_dump(),
             idempotency_key=declaration.idempotencyKey,
+            reference=declaration.nomorResi,
         )
         for declaration in ledger.declarations
     ]

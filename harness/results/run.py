@@ -8,18 +8,24 @@ Phases come from the fault windows (actual times where recorded, else scheduled)
 - after: everything else once the first window has started (gaps between faults included),
   until the load ended.
 A second (of the request log) belongs to the phase that holds its midpoint, s + 0.5.
+
+The seconds the checks see are the request log's after reconciliation with the ledgers: a
+request whose reference the backend contradicts counts as wrong (harness.results.answers).
 """
 
 from __future__ import annotations
 
+import functools
+from collections import Counter
 from collections.abc import Iterable
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.faults import FaultLayer
+from harness.results.answers import Reconciliation, reconcile
 from harness.results.ledger import Ledger
-from harness.results.timeline import RequestLog, SecondTotals
+from harness.results.timeline import Bucket, RequestLog, SecondTotals, WrongExample, totals
 from harness.results.vocabulary import Phase
 
 Seconds = Annotated[float, Field(ge=0)]
@@ -136,11 +142,33 @@ class RunData(_Frozen):
     def phases(self) -> list[PhaseSpan]:
         return phases(self.episodes(), run_end=self.duration)
 
+    @functools.cached_property
+    def reconciled(self) -> Reconciliation:
+        """The request log's buckets held against the ledgers (harness.results.answers)."""
+        return reconcile(self.requests, self.ledger)
+
     def seconds(self) -> list[SecondTotals]:
         """Every whole second of the load, in order, including seconds without any request."""
-        recorded = self.requests.per_second()
+        grouped: dict[int, list[Bucket]] = {}
+        for bucket in self.reconciled.buckets:
+            grouped.setdefault(bucket.second, []).append(bucket)
+        recorded = {second: totals(second, items) for second, items in grouped.items()}
         last = max(int(self.duration) - 1, max(recorded, default=-1))
         return [recorded.get(s) or SecondTotals(second=s) for s in range(last + 1)]
+
+    def wrong_examples(self) -> list[WrongExample]:
+        """The load's examples of wrong answers and the contradicted references, in time order."""
+        return sorted((*self.requests.wrong, *self.reconciled.mismatches), key=lambda w: w.t)
+
+    def wrong_by_name(self) -> Counter[str]:
+        """Wrong answers per request name (the reconciled buckets', and those not placed)."""
+        counts: Counter[str] = Counter()
+        for bucket in self.reconciled.buckets:
+            if bucket.wrong:
+                counts[bucket.name] += bucket.wrong
+        for example in self.reconciled.unplaced:
+            counts[example.name] += 1
+        return counts
 
 
 def episodes(windows: Iterable[FaultWindow], *, run_end: float) -> list[Episode]:

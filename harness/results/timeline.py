@@ -4,16 +4,21 @@ Format `harness-requests/1`: UTF-8 JSON lines, one record per line, each with a 
 
     {"record": "header", "format": "harness-requests/1", "t0": 1732245000.0, "source": "w1"}
     {"record": "bucket", "second": 12, "name": "POST /api/v1/visits", "served": 10,
-     "degraded": 2, "failed": 1, "latency_ms": {"served": {"512": 7, "530": 3}, "degraded": {...}}}
+     "degraded": 2, "failed": 1, "wrong": 1,
+     "latency_ms": {"served": {"512": 7, "530": 3}, "degraded": {...}}}
     {"record": "accepted", "t": 12.34, "kind": "registration", "name": "POST /api/v1/visits",
      "key": {"nik": "3201...", "tanggal": "2019-03-25", "kodepoli": "INT"},
-     "idempotency_key": "3f2c...", "reference": "INT-012"}
+     "idempotency_key": "3f2c...", "reference": "INT-012", "provisional": false}
+    {"record": "wrong", "t": 12.5, "name": "GET /schedules", "reason": "no slots, but the
+     dataset has some", "said": "[]", "truth": "2 practice slots of dr. A"}
 
 - `t0` is the run's origin as Unix time, given to every load process by the runner, so that the
   files of several workers share one clock. `second` is whole seconds since t0 of the request's
   START (a patient arriving during an outage counts in the outage even if the answer comes later);
   `t` of an accepted record is seconds since t0 when the patient was told.
-- A bucket counts the requests of one name that started in one second, by outcome; `latency_ms`
+- A bucket counts the requests of one name that started in one second, by outcome (served,
+  degraded, failed, wrong; a count left out is 0, so logs written before `wrong` read the same);
+  `latency_ms`
   holds a LatencyHistogram's bins per outcome (bin index -> count, see harness.results.histogram).
   One key (second, name) may appear on several lines (several workers, or a request that
   finished after its second was flushed): readers add them up.
@@ -22,6 +27,13 @@ Format `harness-requests/1`: UTF-8 JSON lines, one record per line, each with a 
   client sent one. The checks match them against the backend ledgers. `key` holds exactly the
   kind's natural-key fields under the ledger's names (harness.results.ledger.NATURAL_KEYS), or is
   empty when an idempotency key is given; any other key is a UsageError when the log is read.
+  `reference` is what the patient was given to hold on to (a queue number, a booking code, a
+  receipt number); `provisional` says the patient was told it is provisional (the answer was
+  marked degraded, offline or pending), so the checks do not hold it against the ledger.
+- `wrong` is an EXAMPLE of a wrong answer (outcome `wrong`: answered, but contradicting the
+  truth): what the answer said and what the truth is, each cut to MAX_EXAMPLE_CHARS. A recorder
+  writes at most MAX_EXAMPLES_PER_NAME of them per request name; the number of wrong answers is
+  the buckets' `wrong` counts, never the number of these lines.
 - `flush` is a recorder's mark, written after the buckets of each flush: every request of
   `source` that started before second `through` and had finished is in the log, and `requests`
   counts all of that source's requests written so far. The last one at stop has `final: true`.
@@ -74,11 +86,12 @@ class Bucket(_Record):
     served: Annotated[int, Field(ge=0)] = 0
     degraded: Annotated[int, Field(ge=0)] = 0
     failed: Annotated[int, Field(ge=0)] = 0
+    wrong: Annotated[int, Field(ge=0)] = 0
     latency_ms: dict[Outcome, LatencyHistogram] = Field(default_factory=dict)
 
     @property
     def total(self) -> int:
-        return self.served + self.degraded + self.failed
+        return self.served + self.degraded + self.failed + self.wrong
 
     def count(self, outcome: Outcome) -> int:
         value: int = getattr(self, outcome.value)
@@ -99,8 +112,33 @@ class Accepted(_Record):
     idempotency_key: str | None = None
     reference: str | None = Field(
         default=None,
-        description="what the patient was given: queue number",
+        description="what the patient was given: queue number, booking code, receipt number",
     )
+    provisional: bool = Field(
+        default=False,
+        description="the patient was told the reference is provisional: the answer was marked "
+        "degraded / offline / pending",
+    )
+
+
+MAX_EXAMPLE_CHARS: Final = 200
+MAX_EXAMPLES_PER_NAME: Final = 5
+
+
+def clip(text: str, limit: int = MAX_EXAMPLE_CHARS) -> str:
+    """`text` cut to `limit` characters, an ellipsis marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class WrongExample(_Record):
+    """One wrong answer as an example: what it said, and what the truth is."""
+
+    record: Literal["wrong"] = "wrong"
+    t: Annotated[float, Field(ge=0)] = Field(description="seconds since t0 of the answer")
+    name: str = Field(description="the request's name, as in its bucket")
+    reason: str = Field(description="why it is wrong, one line")
+    said: str = ""
+    truth: str = ""
 
 
 class Flush(_Record):
@@ -122,7 +160,9 @@ class WorkerEvent(_Record):
     t: Annotated[float, Field(ge=0)]
 
 
-Line = Annotated[Header | Bucket | Accepted | Flush | WorkerEvent, Field(discriminator="record")]
+Line = Annotated[
+    Header | Bucket | Accepted | WrongExample | Flush | WorkerEvent, Field(discriminator="record")
+]
 _LINE: Final = TypeAdapter(Line)
 
 
@@ -135,14 +175,16 @@ class SecondTotals(BaseModel):
     served: int = 0
     degraded: int = 0
     failed: int = 0
+    wrong: int = 0
     latency_ms: dict[Outcome, LatencyHistogram] = Field(default_factory=dict)
 
     @property
     def total(self) -> int:
-        return self.served + self.degraded + self.failed
+        return self.served + self.degraded + self.failed + self.wrong
 
     def rate(self, *, count_degraded: bool) -> float:
-        """Share of requests served (and degraded, if counted); 0 for a second without any."""
+        """Share of requests served (and degraded, if counted); 0 for a second without any.
+        A wrong answer is in the denominator, never in the numerator."""
         if self.total == 0:
             return 0.0
         good = self.served + (self.degraded if count_degraded else 0)
@@ -164,13 +206,15 @@ class SourceRecord(BaseModel):
 
 
 class RequestLog(BaseModel):
-    """Everything the load recorded: buckets merged per (second, name), and accepted records."""
+    """Everything the load recorded: buckets merged per (second, name), accepted records, and
+    examples of wrong answers."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     t0: float
     buckets: tuple[Bucket, ...] = ()
     accepted: tuple[Accepted, ...] = ()
+    wrong: tuple[WrongExample, ...] = ()
     sources: tuple[SourceRecord, ...] = ()
 
     @property
@@ -198,6 +242,7 @@ def totals(second: int, buckets: Iterable[Bucket]) -> SecondTotals:
         served=sum(b.served for b in items),
         degraded=sum(b.degraded for b in items),
         failed=sum(b.failed for b in items),
+        wrong=sum(b.wrong for b in items),
         latency_ms={o: h for o, h in latency.items() if h.count},
     )
 
@@ -217,6 +262,7 @@ def merge_buckets(buckets: Iterable[Bucket]) -> list[Bucket]:
                 served=summed.served,
                 degraded=summed.degraded,
                 failed=summed.failed,
+                wrong=summed.wrong,
                 latency_ms=summed.latency_ms,
             )
         )
@@ -234,10 +280,13 @@ class RequestRecorder:
         recorder = RequestRecorder(Path(out), t0=t0, source="worker-1")
         recorder.request("POST /api/v1/visits", Outcome.SERVED, latency_ms=41.0, started=t)
         recorder.accepted(RecordKind.REGISTRATION, {"nik": ..., ...}, idempotency_key=k, at=t)
+        recorder.request("GET /schedules", Outcome.WRONG, latency_ms=12.0, started=t)
+        recorder.wrong("GET /schedules", at=t, reason="no slots", said="[]", truth="2 slots")
         recorder.flush(now)      # periodically: writes seconds that are over, then a flush mark
         recorder.close()         # writes the rest and the final mark
 
-    Bounded memory: only seconds not yet flushed are held.
+    Bounded memory: only seconds not yet flushed are held, and at most MAX_EXAMPLES_PER_NAME
+    examples of wrong answers per request name are written (`wrong_unwritten` counts the rest).
     """
 
     def __init__(
@@ -259,6 +308,8 @@ class RequestRecorder:
         self._lock = threading.Lock()
         self._counts: dict[tuple[int, str], Counter[Outcome]] = defaultdict(Counter)
         self._bins: dict[tuple[int, str, Outcome], Counter[int]] = defaultdict(Counter)
+        self._examples: Counter[str] = Counter()
+        self.wrong_unwritten: Counter[str] = Counter()  # examples over the limit, per name
         self._file: io.TextIOWrapper | None = (
             None if path is None else path.open("a", encoding="utf-8")
         )
@@ -281,6 +332,7 @@ class RequestRecorder:
         name: str = "",
         idempotency_key: str | None = None,
         reference: str | None = None,
+        provisional: bool = False,
     ) -> None:
         record = Accepted(
             t=max(0.0, at - self.t0),
@@ -289,9 +341,27 @@ class RequestRecorder:
             key=dict(key),
             idempotency_key=idempotency_key,
             reference=reference,
+            provisional=provisional,
         )
         with self._lock:
             self._write(record.model_dump_json())
+
+    def wrong(self, name: str, *, at: float, reason: str, said: str = "", truth: str = "") -> None:
+        """An example of a wrong answer to a request `name` given at Unix time `at`; record the
+        request itself with `request(name, Outcome.WRONG, ...)`: only that one is counted."""
+        with self._lock:
+            if self._examples[name] >= MAX_EXAMPLES_PER_NAME:
+                self.wrong_unwritten[name] += 1
+                return
+            self._examples[name] += 1
+            example = WrongExample(
+                t=max(0.0, at - self.t0),
+                name=clip(name),
+                reason=clip(reason),
+                said=clip(said),
+                truth=clip(truth),
+            )
+            self._write(example.model_dump_json())
 
     def flush(self, now: float | None = None) -> None:
         """Write the buckets of seconds before `now` (Unix time), then a flush mark; all of them
@@ -313,6 +383,7 @@ class RequestRecorder:
                     served=counts[Outcome.SERVED],
                     degraded=counts[Outcome.DEGRADED],
                     failed=counts[Outcome.FAILED],
+                    wrong=counts[Outcome.WRONG],
                     latency_ms=latency,
                 )
                 self.written += bucket.total
@@ -360,6 +431,7 @@ def read_request_log(paths: Iterable[Path], *, t0: float | None = None) -> Reque
     origin = t0 if t0 is not None else min(h.t0 for _, h in headers if isinstance(h, Header))
     buckets: list[Bucket] = []
     accepted: list[Accepted] = []
+    wrong: list[WrongExample] = []
     marks: dict[str, Flush] = {}
     events: dict[str, dict[str, float]] = defaultdict(dict)
     for path, lines in parsed:
@@ -376,6 +448,8 @@ def read_request_log(paths: Iterable[Path], *, t0: float | None = None) -> Reque
                 accepted.append(
                     line.model_copy(update={"t": max(0.0, line.t + header.t0 - origin)})
                 )
+            elif isinstance(line, WrongExample):
+                wrong.append(line.model_copy(update={"t": max(0.0, line.t + header.t0 - origin)}))
             elif isinstance(line, Flush):
                 seen = marks.get(line.source)
                 if seen is None or not seen.final or line.final:
@@ -396,11 +470,14 @@ def read_request_log(paths: Iterable[Path], *, t0: float | None = None) -> Reque
         t0=origin,
         buckets=tuple(merge_buckets(buckets)),
         accepted=tuple(sorted(accepted, key=lambda a: a.t)),
+        wrong=tuple(sorted(wrong, key=lambda w: w.t)),
         sources=tuple(sources),
     )
 
 
-def _read_lines(path: Path) -> Iterator[Header | Bucket | Accepted | Flush | WorkerEvent]:
+def _read_lines(
+    path: Path,
+) -> Iterator[Header | Bucket | Accepted | WrongExample | Flush | WorkerEvent]:
     try:
         handle = path.open(encoding="utf-8")
     except OSError as exc:

@@ -16,7 +16,11 @@ class Outcome(StrEnum):
     DEGRADED = "degraded"
     """Answered in a fallback mode the client marked (cache, outbox, pending verification)."""
     FAILED = "failed"
-    """An error, a timeout or a wrong answer: the patient was not served."""
+    """An error or a timeout: the patient was not served."""
+    WRONG = "wrong"
+    """Answered, but the answer contradicts the truth (the dataset, a backend's ledger, a
+    signature): worse than a failure, since the patient believes it. Counts against served_rate
+    like a failure."""
 
 
 class Phase(StrEnum):

@@ -151,6 +151,11 @@ def _run(args: argparse.Namespace) -> int:
     out.write(f"verdict: {journal.verdict.value.upper()} (exit {result.exit_code})\n")
     for line in summary_lines(journal.checks):
         out.write(line + "\n")
+    answers = journal.wrong_answers
+    if answers.count:
+        first = answers.examples[0] if answers.examples else None
+        example = f"; first: {first.name} said '{first.said}' ({first.reason})" if first else ""
+        out.write(f"wrong:   {answers.count} answers contradicted the truth{example}\n")
     if journal.load is not None:
         out.write(f"load:    {load_line(journal.load)}\n")
         for problem in journal.load.problems:

@@ -30,6 +30,7 @@ class CheckName(StrEnum):
     NOTHING_LOST = "nothing_lost"
     NO_DUPLICATES = "no_duplicates"
     CLIENT_ALIVE = "client_alive"
+    NO_WRONG_ANSWERS = "no_wrong_answers"
 
 
 def _switch(value: Any) -> Any:
@@ -92,7 +93,7 @@ class LatencyCheck(Strict):
     during: LatencyLimits | None = Field(default=None, description="limits during fault windows")
     after: LatencyLimits | None = Field(default=None, description="limits after")
     outcomes: tuple[Outcome, ...] = Field(
-        default=(Outcome.SERVED, Outcome.DEGRADED, Outcome.FAILED),
+        default=(Outcome.SERVED, Outcome.DEGRADED, Outcome.FAILED, Outcome.WRONG),
         description="which answers count: by default every answer a patient waited for",
     )
 
@@ -156,6 +157,66 @@ class ClientAliveCheck(Strict):
     )
 
 
+class WrongAnswerLimits(Strict):
+    """How many wrong answers are tolerated: an exact count, a rate decided on its interval, or
+    both (both must hold)."""
+
+    max_count: NonNegativeInt | None = Field(
+        default=None, description="wrong answers allowed; decided exactly"
+    )
+    max_rate: Rate | None = Field(
+        default=None,
+        description="wrong answers / requests allowed; decided on the rate's 95% Wilson interval",
+    )
+
+    @model_validator(mode="after")
+    def _some_limit(self) -> WrongAnswerLimits:
+        if self.max_count is None and self.max_rate is None:
+            raise ValueError("give max_count, max_rate or both (e.g. max_count: 0)")
+        return self
+
+
+_WRONG_LIMITS = ("max_count", "max_rate")
+
+
+class NoWrongAnswersCheck(Strict):
+    """No answer contradicts the truth (the dataset, a backend's ledger, a signature): over the
+    whole run (`max_count`, `max_rate`) and/or per phase (`before`, `during`, `after`). `true`
+    is `max_count: 0` over the whole run."""
+
+    max_count: NonNegativeInt | None = Field(
+        default=None, description="wrong answers allowed over the whole run; decided exactly"
+    )
+    max_rate: Rate | None = Field(
+        default=None,
+        description="wrong answers / requests allowed over the whole run; decided on the "
+        "rate's 95% Wilson interval",
+    )
+    before: WrongAnswerLimits | None = Field(default=None, description="before the first fault")
+    during: WrongAnswerLimits | None = Field(default=None, description="during fault windows")
+    after: WrongAnswerLimits | None = Field(default=None, description="after")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _none_by_default(cls, data: Any) -> Any:
+        """No limit given at all (`no_wrong_answers: true`): none allowed over the whole run."""
+        if isinstance(data, dict) and not any(
+            data.get(k) is not None for k in (*_WRONG_LIMITS, *Phase)
+        ):
+            return {**data, "max_count": 0}
+        return data
+
+    def whole_run(self) -> WrongAnswerLimits | None:
+        """The whole run's limits, if any."""
+        if self.max_count is None and self.max_rate is None:
+            return None
+        return WrongAnswerLimits(max_count=self.max_count, max_rate=self.max_rate)
+
+    def limits(self, phase: Phase) -> WrongAnswerLimits | None:
+        value: WrongAnswerLimits | None = getattr(self, phase.value)
+        return value
+
+
 class Checks(Strict):
     """Each key runs one check; `true` runs it with its defaults."""
 
@@ -186,6 +247,13 @@ class Checks(Strict):
         BeforeValidator(_switch, json_schema_input_type=bool | ClientAliveCheck | None),
     ] = Field(
         default=None, description="the client never stopped answering liveness probes, nor exited"
+    )
+    no_wrong_answers: Annotated[
+        NoWrongAnswersCheck | None,
+        BeforeValidator(_switch, json_schema_input_type=bool | NoWrongAnswersCheck | None),
+    ] = Field(
+        default=None,
+        description="no answer contradicted the truth (the dataset, a ledger, a signature)",
     )
 
     @model_validator(mode="after")

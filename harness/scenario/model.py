@@ -463,6 +463,8 @@ def _check_issues(scenario: Scenario) -> list[Located]:
         needs_faults.append(CheckName.TIME_TO_SERVED)
     if checks.recovery_time is not None:
         needs_faults.append(CheckName.RECOVERY_TIME)
+    if checks.no_wrong_answers is not None and checks.no_wrong_answers.during is not None:
+        needs_faults.append(CheckName.NO_WRONG_ANSWERS)
     if not has_steps:
         for name in needs_faults:
             issues.append(
