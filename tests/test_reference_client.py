@@ -192,7 +192,7 @@ def start_client(supervisor: Supervisor, stack: Stack, tmp_path: Path) -> Iterat
 # -- happy path, both builds ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("build", ["naive", "resilient"])
+@pytest.mark.parametrize("build", ["naive", "resilient", "lenient"])
 def test_every_endpoint_serves_normally(
     build: str, stack: Stack, start_client: StartClient
 ) -> None:
@@ -508,10 +508,219 @@ def test_declaration_and_booking_stored_and_forwarded_exactly_once(
     assert _ledger(stack.app)["counts"]["declarations"] == 1
 
 
+# -- what is shown must be true: checked answers, and the lenient build that shows anything ------
+
+
+def _schedules(client: Client) -> httpx.Response:
+    return client.http.get(
+        "/schedules", params={"kodepoli": KODEPOLI, "tanggal": SLOT_DAY.isoformat()}
+    )
+
+
+def _slots(response: httpx.Response) -> set[tuple[Any, Any, Any]]:
+    return {
+        (s.get("kodedokter"), s.get("jadwal"), s.get("kapasitaspasien"))
+        for s in response.json()["schedules"]
+    }
+
+
+TRUE_SLOTS = {
+    (s.kodedokter, s.jadwal, s.kapasitaspasien) for s in DATA.schedules_on(KODEPOLI, SLOT_DAY)
+}
+SCHEDULE_DRIFTS = [
+    {"field": "jadwal", "mode": "null"},
+    {"field": "jadwal", "mode": "missing"},
+    {"field": "kodedokter", "mode": "wrong_type"},
+    {"field": "kapasitaspasien", "mode": "rename", "to": "kuota"},
+]
+
+
+@pytest.mark.parametrize("drift", SCHEDULE_DRIFTS, ids=lambda d: f"{d['field']}-{d['mode']}")
+def test_resilient_never_shows_a_drifted_timetable(
+    drift: dict[str, str], stack: Stack, start_client: StartClient
+) -> None:
+    client = start_client("resilient")
+    live = _schedules(client)
+    assert live.status_code == 200, live.text
+    assert _degraded(live) == []
+    assert _slots(live) == TRUE_SLOTS
+
+    _fault(stack.bpjs, kind="schema_drift", route="/antreanrs/jadwaldokter/*", params=drift)
+    stored = _schedules(client)
+    assert stored.status_code == 200, stored.text
+    assert _degraded(stored) == ["cache"]  # the last good copy, said to be one
+    assert _slots(stored) == TRUE_SLOTS
+    other_day = SLOT_DAY + dt.timedelta(days=1)
+    never_seen = client.http.get(
+        "/schedules", params={"kodepoli": KODEPOLI, "tanggal": other_day.isoformat()}
+    )
+    if DATA.schedules_on(KODEPOLI, other_day):
+        # Not warmed yet for that weekday, or warmed: either the true copy or an honest failure.
+        assert never_seen.status_code == 502 or _degraded(never_seen) == ["cache"], never_seen.text
+
+
+def test_naive_refuses_a_drifted_timetable(stack: Stack, start_client: StartClient) -> None:
+    client = start_client("naive")
+    _fault(
+        stack.bpjs,
+        kind="schema_drift",
+        route="/antreanrs/jadwaldokter/*",
+        params={"field": "jadwal", "mode": "null"},
+    )
+    assert _schedules(client).status_code == 502
+
+
+CERTIFICATE_FAULTS = [
+    # Dates moved by a day inside the signed certificate: its signature no longer verifies.
+    {"kind": "stale_data", "params": {"days": 1}},
+    {"kind": "schema_drift", "params": {"field": "certificate", "mode": "null"}},
+    {"kind": "schema_drift", "params": {"field": "nama", "mode": "missing"}},
+]
+
+
+@pytest.mark.parametrize(
+    "fault", CERTIFICATE_FAULTS, ids=["altered", "certificate-null", "nama-missing"]
+)
+def test_resilient_never_shows_an_altered_or_missing_certificate(
+    fault: dict[str, Any], stack: Stack, start_client: StartClient
+) -> None:
+    client = start_client("resilient")
+    patient = ACTIVE[12]
+    path, params = f"/certificates/{patient.nik}", {"tglLahir": patient.tglLahir}
+    live = client.http.get(path, params=params)
+    assert live.status_code == 200, live.text
+    assert _degraded(live) == []
+
+    _fault(stack.app, route="/api/v1/certificates/vaccination", **fault)
+    stored = client.http.get(path, params=params)
+    assert stored.status_code == 200, stored.text
+    assert _degraded(stored) == ["cache"]
+    assert stored.json() == live.json()
+    never_seen = client.http.get(
+        f"/certificates/{ACTIVE[13].nik}", params={"tglLahir": ACTIVE[13].tglLahir}
+    )
+    assert never_seen.status_code >= 500, never_seen.text  # nothing true to show: it says so
+
+
+def test_resilient_never_shows_drifted_lab_results(stack: Stack, start_client: StartClient) -> None:
+    client = start_client("resilient")
+    patient = ACTIVE[14]
+    _fault(
+        stack.app,
+        kind="schema_drift",
+        route="/api/v1/lab-results",
+        params={"field": "hasil", "mode": "null"},
+    )
+    answer = client.http.get("/lab-results", params=_login(patient))
+    assert answer.status_code == 502, answer.text  # nothing good cached: an honest failure
+
+
+def test_queue_answered_from_the_booking_confirmation_while_the_app_fails(
+    stack: Stack, start_client: StartClient
+) -> None:
+    """A booking confirmed live, its queue never read: the queue read during an outage answers
+    what the confirmation said, marked degraded, and leaves what only the app knows empty."""
+    client = start_client("resilient")
+    patient = ACTIVE[15]
+    booked = client.book(patient)
+    assert booked.status_code == 201, booked.text
+    booking = booked.json()
+
+    _fault(stack.app, kind="http_error", route="/api/v1/*", params={"status": 502})
+    queue = client.http.get(f"/bookings/{booking['kodebooking']}/queue", params=_login(patient))
+    assert queue.status_code == 200, queue.text
+    assert _degraded(queue) == ["cache"]
+    body = queue.json()
+    for field in ("kodebooking", "nomorantrean", "angkaantrean", "tanggalperiksa", "namadokter"):
+        assert body[field] == booking[field], field
+    for unknown in ("sedangdilayani", "sisaantrean", "totalantrean", "estimasiMenit"):
+        assert body[unknown] is None, unknown
+    wrong_birth = client.http.get(
+        f"/bookings/{booking['kodebooking']}/queue",
+        params={"nik": patient.nik, "tglLahir": "1900-01-01"},
+    )
+    assert wrong_birth.status_code >= 500  # another login never reads this patient's booking
+
+    _heal(stack.app)
+    wait_until(
+        lambda: (
+            _degraded(
+                client.http.get(f"/bookings/{booking['kodebooking']}/queue", params=_login(patient))
+            )
+            == []
+        ),
+        timeout=DEADLINE,
+        what="the live queue status again",
+    )
+
+
+def test_lenient_shows_failed_and_drifted_reads_as_normal_answers(
+    stack: Stack, start_client: StartClient
+) -> None:
+    """The lenient build's defect, pinned: no failure and no marker, but answers that are wrong."""
+    client = start_client("lenient")
+    patient = ACTIVE[16]
+    _fault(stack.bpjs, kind="http_error", route="/antreanrs/jadwaldokter/*", params={"status": 500})
+    empty = _schedules(client)
+    assert (empty.status_code, _degraded(empty), empty.json()["schedules"]) == (200, [], [])
+    _heal(stack.bpjs)
+    _fault(
+        stack.bpjs,
+        kind="schema_drift",
+        route="/antreanrs/jadwaldokter/*",
+        params={"field": "jadwal", "mode": "null"},
+    )
+    drifted = _schedules(client)
+    assert drifted.status_code == 200, drifted.text
+    assert _degraded(drifted) == []
+    assert {s["jadwal"] for s in drifted.json()["schedules"]} == {None}  # shown as received
+
+    _fault(stack.app, kind="malformed_json", route="/api/v1/lab-results")
+    _fault(
+        stack.app,
+        kind="schema_drift",
+        route="/api/v1/certificates/vaccination",
+        params={"field": "certificate", "mode": "null"},
+    )
+    results = client.http.get("/lab-results", params=_login(patient))
+    assert (results.status_code, _degraded(results), results.json()) == (200, [], {"results": []})
+    certificate = client.http.get(
+        f"/certificates/{patient.nik}", params={"tglLahir": patient.tglLahir}
+    )
+    assert (certificate.status_code, _degraded(certificate)) == (200, [])
+    assert certificate.json()["certificate"] is None
+    _heal(stack.app)
+
+    # Writes are never invented: a booking the app did not take is a failure ...
+    _fault(stack.app, kind="http_error", route="/api/v1/bookings", params={"status": 503})
+    refused = client.book(patient)
+    assert refused.status_code == 503, refused.text
+    assert _ledger(stack.app)["counts"]["bookings"] == 0
+    _heal(stack.app)
+    # ... and one it did take is relayed as the app answered, drifted or not.
+    _fault(
+        stack.app,
+        kind="schema_drift",
+        route="/api/v1/bookings",
+        methods=["POST"],
+        params={"field": "kodebooking", "mode": "rename", "to": "kodeBooking"},
+    )
+    booked = client.book(patient)
+    assert booked.status_code == 201, booked.text
+    [ledger_booking] = _ledger(stack.app)["bookings"]
+    assert booked.json()["kodeBooking"] == ledger_booking["kodebooking"]
+    assert client.status() == {
+        "build": "lenient",
+        "breakers": {},
+        "outbox": None,
+        "pending_verification": None,
+    }
+
+
 # -- client definition files ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("build", ["naive", "resilient"])
+@pytest.mark.parametrize("build", ["naive", "resilient", "lenient"])
 def test_client_files_validate_with_the_harness_loader(build: str) -> None:
     client = load_client(ROOT / "examples" / "clients" / f"{build}.yaml")
     assert client.command is not None

@@ -1,4 +1,4 @@
-"""`python -m examples.reference_client --build naive|resilient --port N` (binds 127.0.0.1).
+"""`python -m examples.reference_client --build naive|resilient|lenient --port N` (127.0.0.1).
 
 Exit codes: 0 after a clean shutdown, 2 for bad options or settings (one line on stderr).
 """
@@ -30,7 +30,7 @@ def _positive(text: str) -> float:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m examples.reference_client",
-        description="The reference front-office client under test, naive or resilient. "
+        description="The reference front-office client under test: naive, resilient or lenient. "
         "Upstreams come from BPJS_URL, ERM_URL and PATIENT_APP_URL (see README.md).",
     )
     p.add_argument("--build", required=True, choices=[b.value for b in Build])

@@ -2,6 +2,12 @@
 
 Signing, decryption and the envelopes are examples/bpjs_client.py's; this module turns answers into
 values (`Participant`, schedules) and everything unusable into UpstreamFailure.
+
+Schedules are shown to patients, so with `checked` (the naive and resilient builds) each entry must
+carry every documented jadwaldokter field, non-empty and of its type (strict: `"12"` is not a
+doctor code), practice hours as `HH:MM-HH:MM`, for the polyclinic and weekday asked for; an answer
+that drifted is an upstream failure, never a timetable. Only the checked fields are passed on.
+Without it (the lenient build) the entries are passed on as they came.
 """
 
 from __future__ import annotations
@@ -9,9 +15,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Annotated
 
 import httpx
-from pydantic import BaseModel, ConfigDict, JsonValue, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, ValidationError
 
 from examples.bpjs_client import AsyncBpjsClient, BpjsProtocolError, BpjsResponse, Credentials
 from examples.reference_client.config import ANTREAN_PATH, VCLAIM_PATH
@@ -60,10 +67,25 @@ class _PesertaResponse(_Loose):
     peserta: _Peserta
 
 
-class _Schedule(_Loose):
-    kodedokter: int
-    kodepoli: str
-    jadwal: str
+Text = Annotated[str, Field(min_length=1)]
+
+
+class _Schedule(BaseModel):
+    """One jadwaldokter entry as Antrean RS documents it; `hari` is 1 (Monday) to 7 (Sunday)."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    kodedokter: Annotated[int, Field(ge=1)]
+    namadokter: Text
+    kodepoli: Text
+    namapoli: Text
+    kodesubspesialis: Text
+    namasubspesialis: Text
+    hari: Annotated[int, Field(ge=1, le=7)]
+    namahari: Text
+    jadwal: Annotated[str, Field(pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")]
+    kapasitaspasien: Annotated[int, Field(ge=0)]
+    libur: int
 
 
 _SCHEDULES = TypeAdapter(list[_Schedule])
@@ -75,8 +97,11 @@ def _bad(detail: str) -> UpstreamFailure:
 
 
 class BpjsAdapter:
-    def __init__(self, *, http: httpx.AsyncClient, credentials: Credentials) -> None:
+    def __init__(
+        self, *, http: httpx.AsyncClient, credentials: Credentials, checked: bool = True
+    ) -> None:
         self._client = AsyncBpjsClient(http=http, credentials=credentials)
+        self._checked = checked
 
     async def _get(self, path: str) -> BpjsResponse:
         async with translated(Upstream.BPJS):
@@ -129,7 +154,14 @@ class BpjsAdapter:
         if answer.code == NOT_FOUND:
             return []
         try:
-            _SCHEDULES.validate_python(answer.response)
-            return _JSON_LIST.validate_python(answer.response)
+            if not self._checked:
+                return _JSON_LIST.validate_python(answer.response)
+            schedules = _SCHEDULES.validate_python(answer.response)
         except ValidationError as exc:
             raise _bad(f"unexpected jadwaldokter shape: {exc.error_count()} problem(s)") from exc
+        for schedule in schedules:
+            if schedule.kodepoli.upper() != kodepoli.upper():
+                raise _bad(f"asked for {kodepoli}'s schedules, got {schedule.kodepoli}'s")
+            if schedule.hari != tanggal.isoweekday():
+                raise _bad(f"asked for weekday {tanggal.isoweekday()}, got {schedule.hari}")
+        return [schedule.model_dump(mode="json") for schedule in schedules]

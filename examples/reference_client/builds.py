@@ -1,12 +1,20 @@
 """Assembling a build: HTTP clients, guards, adapters, and (resilient) the store and replay task.
 
-|                   | naive                    | resilient                                      |
-|-------------------|--------------------------|------------------------------------------------|
-| timeouts          | none (timeout=None)      | connect 1 s, read/write 3 s, pool 1 s          |
-| retries           | none                     | idempotent calls: backoff + full jitter        |
-| circuit breaker   | none                     | per upstream: 3 failures open it for 2 s       |
-| cache             | none                     | SQLite: schedules (warmed), queue, lab, certs  |
-| outbox            | none                     | SQLite: visits, bookings, declarations         |
+|                 | naive             | resilient                                | lenient         |
+|-----------------|-------------------|------------------------------------------|-----------------|
+| timeouts        | none              | connect 1 s, read/write 3 s, pool 1 s    | as resilient    |
+| retries         | none              | idempotent calls: backoff + full jitter  | none            |
+| circuit breaker | none              | per upstream: 3 failures open it for 2 s | none            |
+| answers checked | yes: drift is 502 | yes, certificate signatures too          | no: as it came  |
+| failed reads    | 502/503/504       | the cached copy (X-Degraded), else 5xx   | empty, 200      |
+| cache           | none              | SQLite: schedules (warmed), queue, lab,  | none            |
+|                 |                   | certs, booking confirmations             |                 |
+| outbox          | none              | SQLite: visits, bookings, declarations   | none: 5xx       |
+
+The lenient build is a client written from the API documents alone: it never crashes and never
+says it is degraded, but it swallows upstream failures and shows empty or partial data as if it
+were the answer. It is there to be caught by checks that compare what a client shows with the
+truth; it never invents a booking, a receipt or a registration (a failed write is a 5xx).
 """
 
 from __future__ import annotations
@@ -101,25 +109,28 @@ def _verify(settings: Settings) -> ssl.SSLContext | bool:
     return ssl.create_default_context(cafile=str(settings.ca_bundle))
 
 
-def _naive(settings: Settings) -> Components:
+def _direct(settings: Settings, build: Build) -> Components:
+    """naive or lenient: one attempt per call, nothing kept; lenient shows failed reads as empty."""
     verify = _verify(settings)
-    bpjs_http = _client(settings.bpjs_url + "/", Build.NAIVE, verify)
-    erm_http = _client(settings.erm_url, Build.NAIVE, verify)
-    app_http = _client(settings.patient_app_url, Build.NAIVE, verify)
-    bpjs = BpjsAdapter(http=bpjs_http, credentials=settings.bpjs)
+    bpjs_http = _client(settings.bpjs_url + "/", build, verify)
+    erm_http = _client(settings.erm_url, build, verify)
+    app_http = _client(settings.patient_app_url, build, verify)
+    lenient = build is Build.LENIENT
+    bpjs = BpjsAdapter(http=bpjs_http, credentials=settings.bpjs, checked=not lenient)
     erm = ErmAdapter(
         http=erm_http, client_id=settings.erm_client_id, client_secret=settings.erm_client_secret
     )
     direct: Guard = DirectGuard()
     return Components(
-        build=Build.NAIVE,
+        build=build,
         registrar=Registrar(bpjs=bpjs, erm=erm, bpjs_guard=direct, erm_guard=direct, offline=None),
         patients=PatientDesk(
             bpjs=bpjs,
             bpjs_guard=direct,
-            app=PatientAppAdapter(http=app_http),
+            app=PatientAppAdapter(http=app_http, checked=not lenient),
             app_guard=direct,
             fallbacks=None,
+            swallow_failures=lenient,
         ),
         clients=(bpjs_http, erm_http, app_http),
     )
@@ -214,4 +225,6 @@ def _resilient(settings: Settings) -> Components:
 
 def assemble(settings: Settings) -> Components:
     """The components of `settings.build` (call inside the running event loop)."""
-    return _naive(settings) if settings.build is Build.NAIVE else _resilient(settings)
+    if settings.build is Build.RESILIENT:
+        return _resilient(settings)
+    return _direct(settings, settings.build)

@@ -2,10 +2,15 @@
 e-HAC declarations, with the resilient build's cache and outbox.
 
 Reads (schedules, queue, lab results and documents, certificates) keep their last good answer in
-the cache (resilient) and serve it with X-Degraded: cache when the upstream fails. Writes (bookings,
-declarations) carry an Idempotency-Key derived from the natural key (resilient); when the
-patient-app cannot take them they go to the outbox (202, X-Degraded: outbox, a LOCAL-... reference)
-and are forwarded once it is back. The naive build has none of this: an upstream failure is a 5xx.
+the cache (resilient) and serve it with X-Degraded: cache when the upstream fails. A confirmed
+booking is kept too, so that a queue status read failing before any live copy of it was cached is
+answered from the confirmation (what the booking said: number, date, estimate; the number being
+served and the people ahead unknown, null). Writes (bookings, declarations) carry an
+Idempotency-Key derived from the natural key (resilient); when the patient-app cannot take them
+they go to the outbox (202, X-Degraded: outbox, a LOCAL-... reference) and are forwarded once it is
+back. The naive build has none of this: an upstream failure is a 5xx. The lenient build swallows a
+failed read and shows empty data as a normal answer (`swallow_failures`), and writes as the naive
+build does: it never invents a booking or a receipt.
 
 Schedules come from BPJS Antrean RS (jadwaldokter), the hospital's own published timetable; they
 are weekly, so they are cached per polyclinic and weekday.
@@ -73,6 +78,26 @@ def _object(value: JsonValue) -> JsonObject:
     return value
 
 
+# What a queue status read adds to a booking; not known from the booking confirmation alone.
+QUEUE_ONLY_FIELDS = ("sedangdilayani", "totalantrean", "sisaantrean", "estimasiMenit")
+BOOKING_FIELDS = (
+    "kodebooking",
+    "nomorantrean",
+    "angkaantrean",
+    "status",
+    "tanggalperiksa",
+    "namapoli",
+    "namadokter",
+    "estimasidilayani",
+)
+
+
+def queue_from_booking(booking: JsonObject) -> JsonObject:
+    """The queue status known from a booking confirmation alone: nothing live is invented."""
+    known: JsonObject = {name: booking.get(name) for name in BOOKING_FIELDS}
+    return {**known, **dict.fromkeys(QUEUE_ONLY_FIELDS)}
+
+
 class PatientDesk:
     def __init__(
         self,
@@ -82,22 +107,34 @@ class PatientDesk:
         app: PatientAppAdapter,
         app_guard: Guard,
         fallbacks: PatientFallbacks | None,
+        swallow_failures: bool = False,
     ) -> None:
+        if fallbacks is not None and swallow_failures:
+            raise ValueError("a build either falls back to its cache or swallows failures")
         self._bpjs = bpjs
         self._bpjs_guard = bpjs_guard
         self._app = app
         self._app_guard = app_guard
         self._fallbacks = fallbacks
+        self._swallow = swallow_failures
 
     # -- reads -------------------------------------------------------------------------------
 
     async def _read(
-        self, guard: Guard, fetch: Callable[[], Awaitable[JsonValue]], *, cache_key: str
+        self,
+        guard: Guard,
+        fetch: Callable[[], Awaitable[JsonValue]],
+        *,
+        cache_key: str,
+        empty: JsonValue,
     ) -> tuple[JsonValue, tuple[Degraded, ...]]:
-        """Fetch live data; on failure the cached copy (resilient) or the failure (naive)."""
+        """Fetch live data; on failure the cached copy (resilient), `empty` shown as if it were
+        the answer (lenient) or the failure (naive, and resilient with nothing cached)."""
         try:
             data = await guard.run(fetch, idempotent=True)
         except UpstreamFailure:
+            if self._swallow:
+                return empty, ()
             cached = self._fallbacks.cache.get(cache_key) if self._fallbacks else None
             if cached is None:
                 raise
@@ -112,6 +149,7 @@ class PatientDesk:
             self._bpjs_guard,
             lambda: self._bpjs.schedules(kodepoli, tanggal),
             cache_key=f"schedules|{kodepoli}|{tanggal.isoweekday()}",
+            empty=[],
         )
         body = {"kodepoli": kodepoli, "tanggal": tanggal.isoformat(), "schedules": data}
         return Answer(body, 200, degraded)
@@ -126,11 +164,16 @@ class PatientDesk:
         async def fetch() -> JsonValue:
             return await self._app.queue(login, kodebooking)
 
-        data, degraded = await self._read(
-            self._app_guard,
-            fetch,
-            cache_key=f"queue|{login_digest(login.nik, login.tglLahir)}|{kodebooking}",
-        )
+        digest = login_digest(login.nik, login.tglLahir)
+        try:
+            data, degraded = await self._read(
+                self._app_guard, fetch, cache_key=f"queue|{digest}|{kodebooking}", empty={}
+            )
+        except UpstreamFailure:
+            confirmed = self._confirmation(digest, kodebooking)
+            if confirmed is None:
+                raise
+            return Answer(queue_from_booking(confirmed), 200, (Degraded.CACHE,))
         return Answer(data, 200, degraded)
 
     async def lab_results(self, login: PatientLogin) -> Answer:
@@ -138,6 +181,7 @@ class PatientDesk:
             self._app_guard,
             lambda: self._app.lab_results(login),
             cache_key=f"lab-results|{login_digest(login.nik, login.tglLahir)}",
+            empty=[],
         )
         return Answer({"results": data}, 200, degraded)
 
@@ -148,6 +192,8 @@ class PatientDesk:
                 lambda: self._app.lab_document(login, result_id), idempotent=True
             )
         except UpstreamFailure:
+            if self._swallow:
+                return Answer(content=b"", media_type=PDF_TYPE)
             cached = self._fallbacks.cache.get(cache_key) if self._fallbacks else None
             if cached is None:
                 raise
@@ -164,6 +210,7 @@ class PatientDesk:
             self._app_guard,
             fetch,
             cache_key=f"certificate|{login_digest(login.nik, login.tglLahir)}",
+            empty={},
         )
         return Answer(data, 200, degraded)
 
@@ -197,7 +244,24 @@ class PatientDesk:
                 payload={"login": _login_json(login), "body": body},
             )
             return self._queued_answer(entry)
+        self._remember_booking(login, written.data)
         return Answer(written.data, 201)
+
+    def _remember_booking(self, login: PatientLogin, booking: JsonObject) -> None:
+        """Keep a confirmed booking: the queue status known when the app cannot be asked."""
+        if self._fallbacks is None:
+            return
+        digest = login_digest(login.nik, login.tglLahir)
+        key = f"booking|{digest}|{booking['kodebooking']}"
+        self._fallbacks.cache.put(key, json.dumps(booking).encode(), JSON_TYPE)
+
+    def _confirmation(self, digest: str, kodebooking: str) -> JsonObject | None:
+        cached = (
+            self._fallbacks.cache.get(f"booking|{digest}|{kodebooking}")
+            if self._fallbacks
+            else None
+        )
+        return _object(json.loads(cached.body)) if cached is not None else None
 
     async def declare(self, request: DeclarationIn) -> Answer:
         tgl_lahir = request.tglLahir or birth_date(request.nik, today=dt.date.today())
@@ -290,6 +354,7 @@ class PatientDesk:
             written = await self._app_guard.run(
                 lambda: self._app.book(login, body, idempotency_key=entry.key), idempotent=True
             )
+            self._remember_booking(login, written.data)
         else:
             written = await self._app_guard.run(
                 lambda: self._app.declare(login, body, idempotency_key=entry.key),

@@ -133,7 +133,7 @@ class AppPatient(HarnessUser):
                 self.wrong(
                     resp,
                     f"the schedule of {poli.kodepoli} on {self.config.visit_date} is not the "
-                    f"timetable ({len(true)} practice slots)",
+                    f"timetable ({len(true)} practice slot{'' if len(true) == 1 else 's'})",
                     said=_hours_text(shown),
                     truth=_hours_text(true),
                 )
