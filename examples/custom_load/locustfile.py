@@ -9,7 +9,9 @@ locustfile of your own gives the checks:
 - `outcome_of` decides what "degraded" means for your API: here a registration answered with
   `"offline": true` in its JSON body, even if a header were missing;
 - `self.accepted(...)` tells the checks what the patient was told was accepted, keyed as the
-  backend (the ERM ledger) keys it, so that "nothing lost, nothing twice" can be proven.
+  backend (the ERM ledger) keys it, so that "nothing lost, nothing twice" can be proven; with
+  the queue number the patient was given as `reference`, held against the ERM's once synced
+  unless the answer said it is provisional (an offline number: `provisional=True`).
 """
 
 from __future__ import annotations
@@ -52,7 +54,9 @@ class WalkInPatient(HarnessUser):
                 RecordKind.REGISTRATION,
                 key,
                 name="POST /registrations",
-                reference=str(body.get("nomorantrean")),
+                # once synced, the number the ERM calls; an offline number is provisional
+                reference=str(body.get("erm_nomorantrean") or body.get("nomorantrean")),
+                provisional=self.outcome_of(resp, None) is Outcome.DEGRADED,
             )
         registration_id = body.get("registration_id")
         if registration_id:
