@@ -183,3 +183,19 @@ def test_schedule_lies_catch_a_client_that_shows_empty_data_as_normal(tmp_path: 
     example = next(e for e in wrong["examples"] if e["name"] == "GET /schedules")
     assert example["truth"] != example["said"]
     assert "dokter" in example["truth"]  # the timetable the dataset holds
+
+
+@pytest.mark.e2e
+def test_schedule_lies_fail_the_naive_client_on_served_rate_not_on_wrong_answers(
+    tmp_path: Path,
+) -> None:
+    """The naive build passes the broken timetables on as errors: patients not served, but not
+    lied to. (The resilient build passes the block: test_block_passes_the_resilient_client.)"""
+    block = BLOCKS / "schedule-lies.yaml"
+    done = _harness("run", str(block), "--client", str(NAIVE), "--report-dir", str(tmp_path))
+    assert done.returncode == 1, done.stdout + done.stderr
+    journal = _journal(done.stdout)
+    assert _failed_checks(journal) == {"served_rate.during"}
+    wrong = journal["wrong_answers"]
+    assert isinstance(wrong, dict)
+    assert wrong["count"] == 0, wrong["examples"]

@@ -89,3 +89,18 @@ def test_lab_results_and_patients_come_from_the_dataset() -> None:
     assert TRUTH.lab_result_ids("0" * 16) == ()
     assert TRUTH.patient(PATIENT.nik) == PATIENT
     assert TRUTH.patient("0" * 16) is None
+
+
+def test_the_practice_day_is_the_first_with_slots_and_never_a_sunday() -> None:
+    sunday = dt.date(2026, 12, 6)
+    assert sunday.isoweekday() == 7
+    for poli in TRUTH.polyclinics:
+        assert not TRUTH.schedule(poli.kodepoli, sunday)  # the timetable has no Sundays
+        day = TRUTH.practice_day(poli.kodepoli, sunday)
+        assert sunday < day <= sunday + dt.timedelta(days=6)
+        assert TRUTH.schedule(poli.kodepoli, day)
+        assert all(
+            not TRUTH.schedule(poli.kodepoli, sunday + dt.timedelta(days=n))
+            for n in range((day - sunday).days)
+        )
+        assert TRUTH.practice_day(poli.kodepoli, day) == day

@@ -7,6 +7,7 @@ run's seed, exactly as the mocks derive it, so it needs no request to any backen
     truth.polyclinics                   every polyclinic (kodepoli, namapoli)
     truth.schedule(kodepoli, date)      the practice slots of that polyclinic on that date
     truth.practice_hours(kodepoli, date)   {kodedokter: jadwal} of those slots
+    truth.practice_day(kodepoli, date)  the first day from `date` on which somebody practises there
     truth.lab_result_ids(nik)           the ids of that patient's lab results, newest first
     truth.certificate_key               the patient-app's published Ed25519 public key (raw bytes)
     truth.verify_certificate(body)      None if `body` holds a certificate that verifies, else why
@@ -38,6 +39,7 @@ class Truth:
 
     def __init__(self, dataset: Dataset) -> None:
         self.dataset = dataset
+        self._lab_ids: dict[str, tuple[str, ...]] = {}
 
     def patient(self, nik: str) -> Patient | None:
         return self.dataset.patient_by_nik(nik)
@@ -61,7 +63,19 @@ class Truth:
 
         if self.patient(nik) is None:
             return ()
-        return tuple(result.id for result in results_of(self.dataset, nik))
+        ids = self._lab_ids.get(nik)
+        if ids is None:  # derived once per patient: a load process asks again and again
+            ids = self._lab_ids[nik] = tuple(r.id for r in results_of(self.dataset, nik))
+        return ids
+
+    def practice_day(self, kodepoli: str, date: dt.date | str) -> dt.date:
+        """The first day from `date` (within a week) with practice slots at `kodepoli`; `date`
+        itself when there is none (the timetable has no Sundays, for one)."""
+        day = dt.date.fromisoformat(date) if isinstance(date, str) else date
+        for offset in range(7):
+            if self.schedule(kodepoli, day + dt.timedelta(days=offset)):
+                return day + dt.timedelta(days=offset)
+        return day
 
     @cached_property
     def certificate_key(self) -> bytes:

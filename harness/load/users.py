@@ -406,6 +406,16 @@ class HarnessUser(HttpUser):
         """Set the outcome of a request made with catch_response=True (before the block ends)."""
         response.request_meta["context"][OUTCOME_KEY] = outcome
 
+    def json_of(self, response: Any) -> dict[str, Any]:
+        """The answer's JSON object, or {} when it is not JSON or not an object. Use it inside a
+        `catch_response=True` block: an exception raised there (a `.json()` on a malformed body)
+        drops the request from every count, the very answer a check should have judged."""
+        try:
+            body = response.json()
+        except ValueError:
+            return {}
+        return body if isinstance(body, dict) else {}
+
     def wrong(self, response: Any, reason: str, *, said: str = "", truth: str = "") -> None:
         """Classify an answer as wrong: it contradicts the truth (call inside the request's
         `catch_response=True` block). `reason` says how, in a line; `said` and `truth` quote what
