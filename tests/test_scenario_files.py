@@ -139,7 +139,7 @@ def test_cli_list_shows_incident_title_and_run_time() -> None:
     assert "1m53s" in row  # 5s + 5h15m/225 (1m24s) + 14s + 10s
     assert "5h15m" in row
     slower = harness("list", "scenarios", "--time-scale", "10")
-    assert "31m55s" in slower.stdout  # 5s + 5h15m/10 (31m30s) + 10s + 10s
+    assert "31m59s" in slower.stdout  # 5s + 5h15m/10 (31m30s) + 14s + 10s
 
 
 # --- invalid files -------------------------------------------------------------------------------
