@@ -49,7 +49,9 @@ def test_requests_are_recorded_per_second_with_outcomes(
     start_mock: StartMock, supervisor: Supervisor, tmp_path: Path
 ) -> None:
     app = start_mock("patient-app")
-    plan = _plan(app.url, tmp_path / "load", run_time_s=6, users=3)
+    # 12 s: on a busy CI the first two seconds of records arrived so late in a 6 s run that the
+    # load ended before the fault could be seen (timed out waiting for failed requests).
+    plan = _plan(app.url, tmp_path / "load", run_time_s=12, users=3)
     load = start_load(supervisor, plan, run_dir=tmp_path)
     # Break the facility endpoint once requests flow, then heal it: the log must show both.
     wait_until(lambda: load.progress().seconds >= 2, timeout=30, what="two seconds of load")
