@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from harness.faults import FaultLayer
 from harness.results.answers import Reconciliation, reconcile
 from harness.results.ledger import Ledger
-from harness.results.timeline import Bucket, RequestLog, SecondTotals, WrongExample, totals
+from harness.results.timeline import RequestLog, SecondTotals, WrongExample
 from harness.results.vocabulary import Phase
 
 Seconds = Annotated[float, Field(ge=0)]
@@ -149,10 +149,8 @@ class RunData(_Frozen):
 
     def seconds(self) -> list[SecondTotals]:
         """Every whole second of the load, in order, including seconds without any request."""
-        grouped: dict[int, list[Bucket]] = {}
-        for bucket in self.reconciled.buckets:
-            grouped.setdefault(bucket.second, []).append(bucket)
-        recorded = {second: totals(second, items) for second, items in grouped.items()}
+        reconciled = self.requests.model_copy(update={"buckets": self.reconciled.buckets})
+        recorded = reconciled.per_second()
         last = max(int(self.duration) - 1, max(recorded, default=-1))
         return [recorded.get(s) or SecondTotals(second=s) for s in range(last + 1)]
 
