@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import json
 import math
 import os
@@ -77,6 +76,7 @@ from harness.stack.topology import ServicePorts, Topology, mock_spec
 from harness.toxiproxy.adapter import ToxiproxyClient
 from harness.toxiproxy.install import Provision, require
 from harness.toxiproxy.server import start_or_connect
+from mock_services.common import clock
 
 HERE: Final = Path(__file__).resolve().parent
 FLAPPING_SCENARIO: Final = HERE / "scenarios" / "flapping-link.yaml"
@@ -435,7 +435,7 @@ def _recording_mode(
         out_dir = work / f"load-{workers}-{index}"
         # As harness/load/runner.py passes it: the config as JSON in locust's own options; the
         # clock (t0) starts with the users.
-        config = LoadConfig(out_dir=out_dir, visit_date=dt.date.today().isoformat())
+        config = LoadConfig(out_dir=out_dir, visit_date=clock.today().isoformat())
         runs: dict[str, tuple[Path, list[str]]] = {
             "plain": (PLAIN_LOCUSTFILE, []),
             "recorded": (RECORDED_LOCUSTFILE, [CONFIG_OPTION, config.model_dump_json()]),

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import datetime as dt
 import hashlib
 import hmac
 import http.client
@@ -41,6 +40,7 @@ from harness.net import LOOPBACK_HOST, free_port
 from harness.process import ProcessSpec, Supervisor, http_ready
 from harness.toxiproxy.install import require
 from harness.toxiproxy.server import start_server
+from mock_services.common import clock
 from service_contract import credentials
 
 TARGET_P50_RATIO = 1.3
@@ -169,7 +169,7 @@ def main() -> int:
     if binary is None:
         print("unset TOXIPROXY_URL: this benchmark starts its own toxiproxy server")
         return 2
-    today = dt.date.today().isoformat()
+    today = clock.today().isoformat()
     endpoints = (
         Endpoint(HEALTH_PATH, signed=False),
         Endpoint("/antreanrs/ref/poli", signed=True),

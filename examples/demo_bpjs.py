@@ -8,7 +8,6 @@ what an outage looks like to the client. Everything it starts is stopped on exit
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 import tempfile
 from pathlib import Path
@@ -18,6 +17,7 @@ import httpx
 from examples.bpjs_client import BpjsClient, BpjsProtocolError, Credentials
 from harness.net import free_port
 from harness.process import ProcessSpec, Supervisor, http_ready
+from mock_services.common import clock
 from mock_services.common.dataset import generate
 
 CREDENTIALS = Credentials(cons_id="demo-cons", secret="demo-secret", user_key="demo-user-key")
@@ -38,7 +38,7 @@ def main() -> int:
     data = generate(SEED)
     active = next(p for p in data.patients if p.aktif)
     inactive = next(p for p in data.patients if not p.aktif)
-    today = dt.date.today().isoformat()
+    today = clock.today().isoformat()
     with tempfile.TemporaryDirectory() as tmp, Supervisor(log_dir=Path(tmp)) as sup:
         url = _start_bpjs(sup)
         print(f"BPJS mock up at {url} (VClaim {url}/vclaim-rest, Antrean RS {url}/antreanrs)\n")

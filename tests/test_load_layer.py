@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import os
 import signal
 import time
@@ -18,6 +17,7 @@ from harness.load.runner import LoadPlan, start_load, worker_argv
 from harness.process import ProcessSpec, Supervisor, wait_until
 from harness.results.timeline import read_request_log
 from harness.results.vocabulary import Outcome
+from mock_services.common import clock
 from tests.conftest import StartMock
 
 pytestmark = pytest.mark.integration
@@ -30,7 +30,7 @@ def _plan(url: str, out: Path, *, run_time_s: float, users: int, workers: int = 
         t0=time.time(),
         out_dir=out,
         user_counts={"Prober": users},
-        visit_date=dt.date.today().isoformat(),
+        visit_date=clock.today().isoformat(),
         patience_s=5,
         degraded_marker=DegradedMarker(header="X-Degraded"),
     )

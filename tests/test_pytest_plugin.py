@@ -651,7 +651,7 @@ def test_harness_client_is_a_target_of_kill_and_pause_and_keeps_its_files(
             patient = harness_stack.dataset.patients[0]
             key = {
                 "nik": patient.nik,
-                "tanggal": dt.date.today().isoformat(),
+                "tanggal": clock.today().isoformat(),
                 "kodepoli": harness_stack.dataset.polyclinics[0].kodepoli,
             }
             with chaos.fault("erm", "down"):

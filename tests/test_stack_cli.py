@@ -9,7 +9,6 @@ exit codes and one-line messages of a real process stay tested.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import re
@@ -30,6 +29,7 @@ import pytest
 from harness.errors import ExitCode
 from harness.net import free_port, port_is_free
 from harness.process import ManagedProcess, ProcessSpec, Supervisor, wait_until
+from mock_services.common import clock
 from mock_services.common.dataset import generate
 from tests.cli_support import harness_in_process, without_toxiproxy_url
 from tests.process_support import kill_watchdogs_of
@@ -390,7 +390,7 @@ def test_up_with_a_client_makes_it_a_fault_target_that_keeps_its_files(tmp_path:
         printed = stack.owner.log_path.read_text()
         assert f"  client       {client['base_url']}   (resilient" in printed
         patient = generate(1).patients[0]
-        key = {"nik": patient.nik, "tanggal": dt.date.today().isoformat(), "kodepoli": "INT"}
+        key = {"nik": patient.nik, "tanggal": clock.today().isoformat(), "kodepoli": "INT"}
         register = f"{client['base_url']}/registrations"
 
         assert stack.harness("inject", "erm", "down").returncode == 0

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from pydantic import JsonValue
 
+from examples.reference_client import clock
 from examples.reference_client.bpjs import BpjsAdapter
 from examples.reference_client.errors import RequestError, UpstreamFailure
 from examples.reference_client.guard import Guard
@@ -264,7 +265,7 @@ class PatientDesk:
         return _object(json.loads(cached.body)) if cached is not None else None
 
     async def declare(self, request: DeclarationIn) -> Answer:
-        tgl_lahir = request.tglLahir or birth_date(request.nik, today=dt.date.today())
+        tgl_lahir = request.tglLahir or birth_date(request.nik, today=clock.today())
         if tgl_lahir is None:
             raise RequestError("the NIK holds no valid birth date: give tglLahir (YYYY-MM-DD)")
         login = PatientLogin(nik=request.nik, tglLahir=tgl_lahir)

@@ -88,6 +88,7 @@ from harness.stack import tls
 from harness.stack.running import RunningStack, running_stack
 from harness.stack.topology import Topology
 from harness.toxiproxy.install import Provision, require
+from mock_services.common import clock
 
 TICK_S: Final = 0.25
 RECORDS_DELAY_S: Final = 10.0  # how long the steady state before waits for late worker records
@@ -411,7 +412,7 @@ def _load_plan(plan: _Plan, started: _Started) -> LoadPlan:
         user_counts=counts,
         degraded_marker=client.degraded_marker,
         patience_s=scenario.load.patience,
-        visit_date=dt.date.today().isoformat(),
+        visit_date=clock.today().isoformat(),  # the services' day (WIB)
     )
     options = plan.options
     return LoadPlan(

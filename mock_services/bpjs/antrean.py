@@ -29,13 +29,13 @@ from mock_services.bpjs.context import BpjsContext
 from mock_services.bpjs.envelopes import JSON, Flavor, metadata_only
 from mock_services.bpjs.routing import Endpoint, Operation
 from mock_services.common.app import ServiceError
+from mock_services.common.clock import WIB
 from service_contract.ledger import AntreanStatus
 
 REFUSED = "201"
 BAD_INPUT = "400"
 FLAVOR = Flavor.ANTREAN
 TAG = "Antrean RS"
-WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
 
 
 def _ok_message() -> Response:

@@ -15,11 +15,12 @@ from mock_services.bpjs.config import BpjsConfig
 from mock_services.bpjs.envelopes import Flavor, JsonResponse, ok_encrypted
 from mock_services.bpjs.rujukan import Referrals
 from mock_services.bpjs.store import BpjsStore
+from mock_services.common import clock
 from mock_services.common.dataset import Dataset
 
 
 def _today() -> dt.date:
-    return dt.date.today()
+    return clock.today()
 
 
 @dataclass(frozen=True, kw_only=True)

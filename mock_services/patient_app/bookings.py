@@ -21,6 +21,8 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from mock_services.common import clock
+from mock_services.common.clock import WIB
 from mock_services.common.dataset import Patient
 from mock_services.patient_app import idempotency
 from mock_services.patient_app.auth import PREFIX, CurrentPatient
@@ -28,7 +30,7 @@ from mock_services.patient_app.catalog import require_polyclinic
 from mock_services.patient_app.context import Context
 from mock_services.patient_app.envelope import Envelope, ErrorCode, app_error, ok
 from mock_services.patient_app.queue import epoch_ms, estimated_service, position
-from mock_services.patient_app.store import WIB, BookingRow, NewBooking, iso_time
+from mock_services.patient_app.store import BookingRow, NewBooking, iso_time
 from service_contract.ledger import BookingStatus
 
 MAX_DAYS_AHEAD = 90
@@ -90,7 +92,7 @@ class QueueStatusOut(BaseModel):
 
 
 def _today() -> dt.date:
-    return dt.datetime.now(WIB).date()
+    return clock.today()
 
 
 def booking_out(ctx: Context, row: BookingRow) -> BookingOut:

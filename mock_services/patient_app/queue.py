@@ -11,7 +11,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from mock_services.patient_app.store import WIB
+from mock_services.common.clock import WIB
 
 
 def practice_start(tanggal: dt.date, jadwal: str) -> dt.datetime:

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from mock_services.common.clock import WIB
 from mock_services.common.storage import MEMORY, connect
 from service_contract.ledger import BookingStatus
 
@@ -70,8 +71,6 @@ CREATE TABLE IF NOT EXISTS spent_refresh_tokens (
     spent_at REAL NOT NULL
 );
 """
-
-WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
 
 
 def iso_time(epoch: float) -> str:

@@ -13,6 +13,7 @@ import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable
 
+from examples.reference_client import clock
 from examples.reference_client.errors import UpstreamFailure
 from examples.reference_client.models import Answer
 from examples.reference_client.resilience.periodic import every
@@ -34,7 +35,7 @@ class ScheduleWarmer:
 
     async def run_round(self, today: dt.date | None = None) -> int:
         """Refresh every (polyclinic, day) once; returns how many were refreshed live."""
-        start = today or dt.date.today()
+        start = today or clock.today()
         try:
             codes = await self._polyclinics()
         except UpstreamFailure:
