@@ -18,6 +18,7 @@ from harness.runner import cli as runner_cli
 from harness.scenario import cli as scenario_cli
 from harness.stack import cli as stack_cli
 from harness.toxiproxy import cli as toxiproxy_cli
+from harness.toxiproxy.install import PINNED_VERSION
 from harness.version import installed_version
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
@@ -38,7 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Chaos and resilience harness for health APIs (loopback only).",
         epilog="exit codes: 0 ok, 1 a check failed, 2 usage or invalid input, 3 infrastructure",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"%(prog)s {installed_version()} (toxiproxy {PINNED_VERSION})",
+        help="print the harness's version and the toxiproxy version it pins, and exit",
+    )
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for register in REGISTRARS:
         register(subcommands)

@@ -47,6 +47,7 @@ from harness.runner.signals import interruptible
 from harness.runner.suite import SuiteOptions, check_parallel
 from harness.runner.timeline import FaultWindows, TimelineExecutor
 from harness.scenario.schedule import Schedule, build_schedule
+from harness.toxiproxy.install import PINNED_VERSION
 from harness.version import DISTRIBUTION
 from tests.cli_support import harness_in_process
 
@@ -388,7 +389,7 @@ def test_the_version_is_the_installed_distribution_and_the_cli_prints_it() -> No
     assert harness.__version__ == importlib.metadata.version(DISTRIBUTION)
     done = harness_in_process("--version")
     assert done.returncode == 0
-    assert done.stdout == f"harness {harness.__version__}\n"
+    assert done.stdout == f"harness {harness.__version__} (toxiproxy {PINNED_VERSION})\n"
 
 
 def test_run_without_a_client_says_how_to_give_one(tmp_path: Path) -> None:

@@ -287,7 +287,7 @@ def check_parallel(options: SuiteOptions) -> None:
         raise UsageError(
             f"--parallel {options.parallel} with {RUNNING_SERVER} set: parallel runs would share "
             "that toxiproxy server and fault each other's proxies; unset it (each run then starts "
-            "its own server; `make toxiproxy` installs one) or drop --parallel"
+            "its own server; `harness toxiproxy install` installs one) or drop --parallel"
         )
 
 

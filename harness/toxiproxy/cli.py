@@ -16,12 +16,18 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help=f"provide toxiproxy-server {PINNED_VERSION} (idempotent)",
         description=(
             "Use TOXIPROXY_URL (a running server) or TOXIPROXY_SERVER / PATH (a binary) as is; "
-            f"otherwise build {PINNED_VERSION} with `go install` into the project's .bin/, or "
+            f"otherwise build {PINNED_VERSION} with `go install` into the harness's bin folder "
+            "($HARNESS_BIN_DIR; a checkout's .bin/; else ~/.cache/health-resilience-harness/bin), "
+            "or "
             "download the release binary and check it against the release's checksums."
         ),
     )
     install_parser.add_argument(
-        "--bin-dir", type=Path, default=None, help="where to install (default: <project>/.bin)"
+        "--bin-dir",
+        type=Path,
+        default=None,
+        help="where to install (default: $HARNESS_BIN_DIR, a checkout's .bin/, else the per-user "
+        "cache folder, $XDG_CACHE_HOME/health-resilience-harness/bin)",
     )
     install_parser.set_defaults(handler=_install)
 

@@ -5,11 +5,13 @@ without installing anything):
 
 1. TOXIPROXY_URL: a server that is already running (a container, a shared dev box), used as is;
 2. TOXIPROXY_SERVER: a toxiproxy-server binary given by path, used as is;
-3. the project-local bin directory (`.bin/`), if it holds the pinned version already: nothing to do;
+3. the harness's bin directory (harness.paths.bin_dir: HARNESS_BIN_DIR, a checkout's `.bin/`, else
+   the per-user cache folder), if it holds the pinned version already: nothing to do;
 4. a `toxiproxy-server` on PATH, used as is;
 5. with Go: `go install github.com/Shopify/toxiproxy/v2/cmd/server@v2.12.0` (and cmd/cli), the
    version stamped through -ldflags like the official release build, into a temporary GOBIN and
-   then into `.bin/` as `toxiproxy-server` and `toxiproxy-cli` (go names them `server` and `cli`);
+   then into that bin directory as `toxiproxy-server` and `toxiproxy-cli` (go names them
+   `server` and `cli`);
 6. without Go: the official release binaries, checked against the release's checksums file
    (harness.toxiproxy.release).
 
@@ -133,9 +135,9 @@ def require(
     found = locate(env=env, bin_dir=bin_dir, version=version)
     if found is None:
         raise ToxiproxyMissingError(
-            f"toxiproxy-server {version} is not installed; run `make toxiproxy` (or `harness "
-            "toxiproxy install`), put it on PATH, set TOXIPROXY_SERVER=/path/to/toxiproxy-server, "
-            "or point TOXIPROXY_URL at a running server"
+            f"toxiproxy-server {version} is not installed; run `harness toxiproxy install` (it "
+            "builds it with Go or downloads the release), put it on PATH, set "
+            "TOXIPROXY_SERVER=/path/to/toxiproxy-server, or point TOXIPROXY_URL at a running server"
         )
     return found
 
@@ -179,7 +181,7 @@ def install(
         reasons.append(str(exc))
     raise ToxiproxyMissingError(
         f"could not provide toxiproxy-server {version} ({'; '.join(reasons)}). Provide it one of "
-        "these ways: install Go (https://go.dev/dl/) and run `make toxiproxy`; put "
+        "these ways: install Go (https://go.dev/dl/) and run `harness toxiproxy install`; put "
         "toxiproxy-server on PATH or set TOXIPROXY_SERVER=/path/to/toxiproxy-server; set "
         "TOXIPROXY_URL=http://127.0.0.1:8474 to use a server that is already running; or allow "
         "downloads of the release binaries (TOXIPROXY_RELEASE_URL may name a mirror)"
