@@ -2,9 +2,12 @@
 # Every target installs what it needs first, so a fresh clone needs only `make demo` or `make test`.
 
 PYTHON ?= python3
-VENV   := .venv
+VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Exact versions of every dependency (pyproject.toml keeps lower bounds); `make lock` refreshes it.
+CONSTRAINTS ?= constraints.txt
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --universal
 PYTEST_ARGS ?=
 # xdist workers: the e2e tier is scenario runs in real time, mostly waiting, so more workers than
 # cores; tests/conftest.py keeps each module's unit and integration tests on one worker.
@@ -12,15 +15,32 @@ TEST_WORKERS ?= 6
 FAST_WORKERS ?= 4
 ACTIONLINT_VERSION := v1.7.7
 
-.PHONY: install toxiproxy actionlint check lint format test test-fast example-tests demo demo-bpjs bench clean
+.PHONY: install lock lowest-bounds toxiproxy actionlint check lint format test test-fast example-tests demo demo-bpjs bench dist clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Re-resolve constraints.txt (the newest versions pyproject.toml allows) with uv's resolver.
+lock: install
+	$(BIN)/python -m pip install --quiet 'uv>=0.9'
+	$(UV_COMPILE) --quiet -o constraints.txt
+
+# The whole test suite (not the linters: their rules change between versions) at the lower bounds
+# of pyproject.toml, in its own virtualenv.
+lowest-bounds: install
+	$(BIN)/python -m pip install --quiet 'uv>=0.9'
+	$(UV_COMPILE) --quiet --resolution lowest-direct -o constraints-lowest.txt
+	$(MAKE) install VENV=.venv-lowest CONSTRAINTS=constraints-lowest.txt
+	.venv-lowest/bin/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
+# The wheel and the sdist, into dist/.
+dist: install
+	$(BIN)/python -m build
 
 toxiproxy: install
 	$(BIN)/harness toxiproxy install
@@ -66,4 +86,4 @@ bench: install toxiproxy
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) .bin .state .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .venv-lowest .bin .state .mypy_cache .ruff_cache .pytest_cache dist constraints-lowest.txt

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from harness.errors import UsageError
+from harness.library import resolve_client, resolve_scenario
 from harness.net import LOOPBACK_HOST, require_loopback
 from harness.report import REPORT_FILE
 from harness.report.files import SUMMARY_FILE
@@ -35,22 +36,31 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "little evidence to pass; see --inconclusive), 130 interrupted.",
     )
     parser.add_argument(
-        "scenario", type=Path, nargs="?", help="scenario file (scenarios/*.yaml); or use --suite"
+        "scenario",
+        nargs="?",
+        help="a scenario file, or a built-in scenario by name (incident-5, bpjs-outage, "
+        "schedule-lies: see `harness list`); or use --suite",
     )
     parser.add_argument(
         "--suite",
         metavar="DIR_OR_TAG",
-        help="run every scenario under a directory, or every scenario under scenarios/ with this "
-        "tag, one after the other: exit 0 if all pass, 1 if any check failed, 4 if none failed "
-        "but one was inconclusive",
+        help="run every scenario under a directory, or every scenario of the built-in library "
+        "(and of --scenario-dir) with this tag, such as ci, one after the other: exit 0 if all "
+        "pass, 1 if any check failed, 4 if none failed but one was inconclusive",
     )
     parser.add_argument(
         "--scenario-dir",
         type=Path,
         metavar="DIR",
-        help="where --suite looks a tag up (default: ./scenarios, else the harness checkout's)",
+        help="your own folder of scenarios: --suite TAG also runs those of them with the tag",
     )
-    parser.add_argument("--client", type=Path, help="client file; overrides the scenario's")
+    parser.add_argument(
+        "--client",
+        type=client_file,
+        metavar="FILE",
+        help="client file (`harness init` writes one), or a built-in reference client by name "
+        "(resilient, naive, lenient); overrides the scenario's",
+    )
     parser.add_argument("--report-dir", type=Path, default=Path("reports"))
     parser.add_argument(
         "--summary-to",
@@ -110,6 +120,14 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     parser.set_defaults(handler=_run)
 
 
+def client_file(text: str) -> Path:
+    """argparse type of --client: a file, or a built-in reference client's name (exit 2 if none)."""
+    try:
+        return resolve_client(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix(f"--client {text}: ")) from None
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.workers < 0 or args.remote_workers < 0:
         raise UsageError("--workers and --remote-workers must be 0 or more")
@@ -138,14 +156,11 @@ def _run(args: argparse.Namespace) -> int:
         return run_suite_command(args, options)
     if args.scenario is None:
         raise UsageError(
-            "name a scenario file (e.g. harness run scenarios/bpjs-outage.yaml) "
+            "name a scenario (a file, or a built-in name such as incident-5: see `harness list`) "
             "or a suite with --suite DIR_OR_TAG"
         )
-    if not args.scenario.is_file():
-        raise UsageError(f"scenario file {args.scenario} does not exist; see `harness list`")
-    result = run_scenario(
-        args.scenario, client=args.client, options=options, on_event=ProgressLine()
-    )
+    scenario = resolve_scenario(args.scenario)
+    result = run_scenario(scenario, client=args.client, options=options, on_event=ProgressLine())
     journal = result.journal
     out = sys.stdout
     out.write(f"verdict: {journal.verdict.value.upper()} (exit {result.exit_code})\n")

@@ -45,6 +45,7 @@ from harness.errors import (
     UnsafeTargetError,
     UsageError,
 )
+from harness.library import resolve_client
 from harness.load.classes import missing_user_classes
 from harness.load.config import LoadConfig
 from harness.load.runner import LoadPlan, LoadRun, start_load, worker_argv
@@ -160,7 +161,8 @@ def run(
 ) -> RunResult:
     """Run `scenario` against `client` end to end; the result holds the verdict and the journal.
 
-    client        a ClientDefinition or the path of a client file; None: the scenario's own
+    client        a ClientDefinition, the path of a client file, or a built-in reference
+                  client's name ("resilient", "naive", "lenient"); None: the scenario's own
                   `client:` (a file named there is relative to `scenario_path`, else to the
                   working directory)
     report_dir    where the run's directory goes; None: `options.report_dir` (reports/)
@@ -267,6 +269,8 @@ def _resolve_client(
     path = Path(chosen)
     if client is None:  # the scenario's own `client:` file is relative to the scenario
         path = (base / path).resolve()
+    elif not path.is_file():  # or a built-in reference client by name ("resilient")
+        path = resolve_client(str(chosen))
     return _Client(definition=load_client(path, allowed_hosts=allowed_hosts), base_dir=path.parent)
 
 

@@ -6,7 +6,8 @@
                         # failed but one was inconclusive (`RunOptions.inconclusive` maps it)
 
 A selector that is an existing directory means every *.yaml / *.yml under it; otherwise it is a tag,
-and the suite is every scenario under scenarios/ whose `tags` contain it. Every scenario is
+and the suite is every scenario with that tag in the built-in library (harness.library) and in
+`scenario_dir`, a user's own folder, if given. Every scenario is
 validated (with its client) before the first one starts, so that a typo in the last file costs
 seconds, not the runs before it. An invalid scenario or an infrastructure failure (exit 2 / 3)
 stops the suite at once with its message.
@@ -32,13 +33,14 @@ import re
 import secrets
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
 from harness import paths
 from harness.errors import ExitCode, HarnessError, UsageError
+from harness.library import scenarios_dir as builtin_scenarios_dir
 from harness.process import (
     ManagedProcess,
     ProcessSpec,
@@ -76,7 +78,6 @@ JOURNAL_LINE: Final = "journal:"  # what `harness run` prints (harness.runner.cl
 ERROR_LINE: Final = "harness: error: "
 INDEX_FILE: Final = "index.html"
 JUNIT_FILE: Final = "junit.xml"
-DEFAULT_SCENARIO_DIR: Final = Path("scenarios")
 _TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _VERDICT_CODES: Final = (ExitCode.OK, ExitCode.CHECK_FAILED, ExitCode.INCONCLUSIVE)
 """What a child `harness run` exits with when it wrote a journal (whatever --inconclusive)."""
@@ -91,7 +92,7 @@ class SuiteOptions:
     run: RunOptions = field(default_factory=RunOptions)
     """How every run goes, as for a single run; the suite's directory goes in `run.report_dir`."""
     scenario_dir: Path | None = None
-    """Where tags are looked up; None: ./scenarios, else the checkout's scenarios/."""
+    """A user's own folder of scenarios, where tags are looked up besides the built-in library."""
     summary_to: Path | None = None
     """A file to append the suite's summary.md to (e.g. $GITHUB_STEP_SUMMARY); None: none."""
     parallel: int = 1
@@ -118,17 +119,24 @@ class SuiteResult:
         return self.summary.exit_code
 
 
-def scenario_dir(configured: Path | None = None) -> Path:
-    """The scenario library tags are looked up in."""
-    if configured is not None:
-        return configured
-    if DEFAULT_SCENARIO_DIR.is_dir():
-        return DEFAULT_SCENARIO_DIR
-    return paths.project_root() / DEFAULT_SCENARIO_DIR
+def scenario_dirs(configured: Path | None = None) -> list[Path]:
+    """Where tags are looked up: a user's own folder (--scenario-dir), then the built-in library."""
+    dirs = [] if configured is None else [configured]
+    builtin = builtin_scenarios_dir()
+    if not any(_same(d, builtin) for d in dirs):
+        dirs.append(builtin)
+    return dirs
 
 
-def select_scenarios(selector: str, *, library: Path) -> list[Path]:
-    """The scenario files a selector names; UsageError (exit 2) when it names none."""
+def _same(a: Path, b: Path) -> bool:
+    return a.resolve() == b.resolve()
+
+
+def select_scenarios(selector: str, *, library: Path | Sequence[Path]) -> list[Path]:
+    """The scenario files a selector names; UsageError (exit 2) when it names none.
+
+    `library`: the folder(s) a tag is looked up in, each file once (`scenario_dirs`)."""
+    folders = [library] if isinstance(library, Path) else list(library)
     as_path = Path(selector)
     if as_path.is_dir():
         found = find_scenario_files([as_path])
@@ -143,16 +151,22 @@ def select_scenarios(selector: str, *, library: Path) -> list[Path]:
             f"--suite {selector}: no such directory, and not a tag; give a directory of "
             "scenarios or a tag such as ci (run one file with `harness run FILE`)"
         )
-    if not library.is_dir():
+    missing = [folder for folder in folders if not folder.is_dir()]
+    if missing:
         raise UsageError(
-            f"--suite {selector}: no directory {library} to look the tag up in; "
-            "run from the project root or give a directory"
+            f"--scenario-dir {missing[0]}: no such directory to look the tag {selector} up in; "
+            "give the folder of your own scenario files"
         )
-    found = [path for path in find_scenario_files([library]) if selector in _tags_of(path)]
+    candidates: list[Path] = []
+    for path in find_scenario_files(folders):
+        if not any(_same(path, seen) for seen in candidates):
+            candidates.append(path)
+    found = [path for path in candidates if selector in _tags_of(path)]
     if not found:
-        known = sorted({tag for path in find_scenario_files([library]) for tag in _tags_of(path)})
+        known = sorted({tag for path in candidates for tag in _tags_of(path)})
+        where = " or ".join(str(folder) for folder in folders)
         raise UsageError(
-            f"--suite {selector}: no scenario under {library} has the tag {selector!r}; "
+            f"--suite {selector}: no scenario under {where} has the tag {selector!r}; "
             f"known tags: {', '.join(known) or 'none'}"
         )
     return found
@@ -209,7 +223,7 @@ def run_suite(
     processes of their own, whose progress goes to their logs).
     """
     check_parallel(options)
-    files = select_scenarios(options.selector, library=scenario_dir(options.scenario_dir))
+    files = select_scenarios(options.selector, library=scenario_dirs(options.scenario_dir))
     loaded = _validate_all(files, options)
     started_at = dt.datetime.now(dt.UTC)
     label = re.sub(r"[^a-z0-9-]+", "-", Path(options.selector).name.lower()).strip("-") or "dir"

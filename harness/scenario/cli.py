@@ -1,7 +1,7 @@
 """`harness validate` and `harness list`: check scenario files, and see what the library holds.
 
     harness validate scenarios/ [--client examples/clients/naive.yaml] [--allow-host HOST]
-    harness list [scenarios/] [--time-scale 600] [--json]
+    harness list [DIR] [--time-scale 600] [--json]      (no DIR: the built-in library)
 
 Both exit 0 when every file is valid and 2 (with one line per problem: file, line, field, hint)
 otherwise; `list` still lists the valid ones.
@@ -14,6 +14,7 @@ import json
 import sys
 from pathlib import Path
 
+from harness import library
 from harness.client import load_client
 from harness.durations import format_duration
 from harness.errors import ExitCode, UsageError
@@ -22,8 +23,6 @@ from harness.scenario.incidents import INCIDENTS
 from harness.scenario.loader import ScenarioFile, load_scenario, locustfile_of, validate_paths
 from harness.scenario.schedule import build_schedule
 from harness.yamlmodel import FileProblem, InvalidFileError
-
-DEFAULT_SCENARIO_DIR = Path("scenarios")
 
 
 def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -57,9 +56,16 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     listing = subcommands.add_parser(
         "list",
         help="list scenarios with their incidents, titles and run times",
-        description="List the scenarios in a directory (default: scenarios/).",
+        description="List the scenarios in a directory (default: the built-in incident library "
+        "and building blocks; run one with `harness run NAME --client FILE`).",
     )
-    listing.add_argument("directory", nargs="?", type=Path, default=DEFAULT_SCENARIO_DIR)
+    listing.add_argument(
+        "directory",
+        nargs="?",
+        type=Path,
+        default=None,
+        help="a folder of scenario files (default: the built-in library)",
+    )
     listing.add_argument(
         "--time-scale",
         type=positive_float,
@@ -70,6 +76,22 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
     _add_allow_host(listing)
     listing.set_defaults(handler=_list)
+
+    schema = subcommands.add_parser(
+        "schema",
+        help="print or copy the JSON Schemas of scenario, client and journal files (for editors)",
+        description="Print one JSON Schema, or copy all three next to your files with --write DIR "
+        "(rewritten each time: run it again after upgrading the harness). Then start a scenario "
+        "file with `# yaml-language-server: $schema=scenario.schema.json` (a path relative to "
+        "the file) for completion and checks in the editor.",
+    )
+    schema.add_argument(
+        "kind", nargs="?", choices=sorted(SCHEMAS), default="scenario", help="which schema to print"
+    )
+    schema.add_argument(
+        "--write", type=Path, metavar="DIR", help="write all three schema files into DIR instead"
+    )
+    schema.set_defaults(handler=_schema)
 
 
 def _add_allow_host(parser: argparse.ArgumentParser) -> None:
@@ -137,9 +159,10 @@ def evidence_warnings(item: ScenarioFile, *, time_scale: float | None = None) ->
 
 
 def _list(args: argparse.Namespace) -> int:
-    if not args.directory.is_dir():
-        raise UsageError(f"{args.directory} is not a directory; give the folder of scenario files")
-    loaded, problems = validate_paths([args.directory], allowed_hosts=tuple(args.allow_host))
+    directory: Path = library.scenarios_dir() if args.directory is None else args.directory
+    if not directory.is_dir():
+        raise UsageError(f"{directory} is not a directory; give the folder of scenario files")
+    loaded, problems = validate_paths([directory], allowed_hosts=tuple(args.allow_host))
     rows = [_row(item, args.time_scale) for item in loaded]
     if args.json:
         print(json.dumps(rows, indent=2))
@@ -187,6 +210,31 @@ def _print_table(rows: list[dict[str, str | int | float | None]]) -> None:
         print("  ".join([*cells, line[-1]]))
     if not rows:
         print("(no valid scenarios)", file=sys.stderr)
+
+
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
+SCHEMAS = {
+    "scenario": "scenario.schema.json",
+    "client": "client.schema.json",
+    "journal": "journal.schema.json",
+}
+
+
+def _schema(args: argparse.Namespace) -> int:
+    if args.write is None:
+        sys.stdout.write((SCHEMA_DIR / SCHEMAS[args.kind]).read_text(encoding="utf-8"))
+        return int(ExitCode.OK)
+    target: Path = args.write
+    if target.exists() and not target.is_dir():
+        raise UsageError(
+            f"--write {target}: not a directory; give the folder to put the schemas in"
+        )
+    target.mkdir(parents=True, exist_ok=True)
+    for name in SCHEMAS.values():
+        (target / name).write_text((SCHEMA_DIR / name).read_text(encoding="utf-8"), "utf-8")
+        print(f"wrote {target / name}")
+    print("then start a scenario file with: # yaml-language-server: $schema=scenario.schema.json")
+    return int(ExitCode.OK)
 
 
 def _raise_if(problems: list[FileProblem]) -> None:
