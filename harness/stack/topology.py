@@ -12,6 +12,10 @@ development ports (8000, 8080, 8081, 9000) and of the ephemeral range where free
 With TLS (`Topology.tls`) every mock serves HTTPS with a certificate from the stack's own CA;
 toxiproxy passes the TLS bytes through untouched, so both URLs of a service are https:// and
 network faults hit the handshake too.
+
+`mock_arguments` and `proxy_route` are each mock's command line and each proxy as values: what
+`start_stack` uses, and what the container stack (Dockerfile, compose.yaml) is held to by
+tests/test_container_files.py.
 """
 
 from __future__ import annotations
@@ -20,11 +24,11 @@ import ssl
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Final
 
 from harness.errors import PortBusyError, UsageError
-from harness.net import LOOPBACK_HOST, port_is_free
+from harness.net import LOOPBACK_HOST, is_loopback, port_is_free
 from harness.process import ProcessSpec, Supervisor, http_ready
 from harness.scenario.types import ServiceName
 from harness.stack.tls import TlsFiles
@@ -33,6 +37,7 @@ from harness.toxiproxy.install import Provision
 from harness.toxiproxy.server import start_or_connect
 
 DEFAULT_SEED: Final = 1
+MOCK_MODULE: Final = "mock_services"  # `python -m mock_services <service> ...` starts a mock
 DEFAULT_MOCK_PORTS: Final[Mapping[ServiceName, int]] = {
     ServiceName.BPJS: 18101,
     ServiceName.ERM: 18102,
@@ -74,6 +79,11 @@ class ServicePorts:
     @property
     def proxy_url(self) -> str:
         return f"{self.scheme}://{LOOPBACK_HOST}:{self.proxy_port}"
+
+    @property
+    def health_url(self) -> str:
+        """The mock's health answer: it is ready when this answers."""
+        return f"{self.direct_url}/__admin/health"
 
 
 def _default_services() -> tuple[ServicePorts, ...]:
@@ -164,6 +174,58 @@ class Topology:
         )
 
 
+@dataclass(frozen=True, kw_only=True)
+class ProxyRoute:
+    """One proxy of the stack as toxiproxy knows it: named after its service, listening where
+    clients connect, forwarding to the mock."""
+
+    name: str
+    listen: str
+    upstream: str
+
+
+def proxy_route(
+    ports: ServicePorts, *, listen_host: str = LOOPBACK_HOST, upstream_host: str = LOOPBACK_HOST
+) -> ProxyRoute:
+    """The proxy in front of one mock. The hosts are loopback for every stack the harness
+    starts; a container stack (compose.yaml) listens on all of its own interfaces and reaches
+    each mock by its container's name."""
+    return ProxyRoute(
+        name=str(ports.service),
+        listen=f"{listen_host}:{ports.proxy_port}",
+        upstream=f"{upstream_host}:{ports.mock_port}",
+    )
+
+
+def mock_arguments(
+    ports: ServicePorts,
+    *,
+    seed: int,
+    db_dir: PurePath | None,
+    tls: TlsFiles | None = None,
+    host: str = LOOPBACK_HOST,
+) -> list[str]:
+    """What follows `python -m mock_services` to start one mock of the stack: the service, on
+    its direct port, with the dataset's seed, its SQLite file in `db_dir` and, with `tls`, its
+    certificate. The harness always binds loopback; a host that is not (a container's 0.0.0.0,
+    whose ports are published on the host's loopback: compose.yaml) needs the mock's
+    --allow-remote, or it refuses to start.
+
+        >>> mock_arguments(ServicePorts(service=ServiceName.ERM, mock_port=18102,
+        ...     proxy_port=18202), seed=1, db_dir=None)
+        ['erm', '--host', '127.0.0.1', '--port', '18102', '--seed', '1']
+    """
+    argv = [str(ports.service), "--host", host]
+    if not is_loopback(host):
+        argv.append("--allow-remote")
+    argv += ["--port", str(ports.mock_port), "--seed", str(seed)]
+    if db_dir is not None:
+        argv += ["--db", str(db_dir / f"{ports.service}.db")]
+    if tls is not None:
+        argv += ["--tls-cert", str(tls.cert), "--tls-key", str(tls.key)]
+    return argv
+
+
 def mock_spec(
     ports: ServicePorts,
     *,
@@ -174,16 +236,11 @@ def mock_spec(
 ) -> ProcessSpec:
     """`python -m mock_services <service>` on its direct port, ready when its health answers;
     with `tls`, serving HTTPS with its certificate (readiness verified with `verify`)."""
-    argv = [sys.executable, "-m", "mock_services", str(ports.service)]
-    argv += ["--host", LOOPBACK_HOST, "--port", str(ports.mock_port), "--seed", str(seed)]
-    if db_dir is not None:
-        argv += ["--db", str(db_dir / f"{ports.service}.db")]
-    if tls is not None:
-        argv += ["--tls-cert", str(tls.cert), "--tls-key", str(tls.key)]
+    arguments = mock_arguments(ports, seed=seed, db_dir=db_dir, tls=tls)
     return ProcessSpec(
         name=str(ports.service),
-        argv=argv,
-        ready=http_ready(f"{ports.direct_url}/__admin/health", verify=verify),
+        argv=[sys.executable, "-m", MOCK_MODULE, *arguments],
+        ready=http_ready(ports.health_url, verify=verify),
         ready_timeout=60,
     )
 
@@ -211,12 +268,8 @@ def start_stack(
         mocks = [supervisor.start(spec, wait=False) for spec in specs]
         for mock in mocks:
             mock.wait_ready()
-        for ports in topology.services:
-            toxiproxy.create_proxy(
-                str(ports.service),
-                listen=f"{LOOPBACK_HOST}:{ports.proxy_port}",
-                upstream=f"{LOOPBACK_HOST}:{ports.mock_port}",
-            )
+        for route in map(proxy_route, topology.services):
+            toxiproxy.create_proxy(route.name, listen=route.listen, upstream=route.upstream)
     except BaseException:
         toxiproxy.close()
         raise

@@ -27,6 +27,16 @@ SERVER_PROCESS_NAME = "toxiproxy-server"
 _PORT_RELEASE_GRACE = 3.0
 
 
+def server_arguments(*, port: int, host: str = LOOPBACK_HOST) -> list[str]:
+    """The flags toxiproxy-server gets: its API on `host`:`port`.
+
+    The harness always serves on 127.0.0.1 (never `localhost`, which may resolve to ::1 while
+    clients dial 127.0.0.1); a container's toxiproxy listens on all of its own interfaces, its
+    ports published on the host's loopback (compose.yaml).
+    """
+    return ["-host", host, "-port", str(port)]
+
+
 def start_server(
     supervisor: Supervisor,
     *,
@@ -47,10 +57,9 @@ def start_server(
     except TimeoutError:
         raise PortBusyError(LOOPBACK_HOST, port, what="the toxiproxy API") from None
     client = ToxiproxyClient(f"http://{LOOPBACK_HOST}:{port}")
-    # -host 127.0.0.1, never `localhost`: that may resolve to ::1 while clients dial 127.0.0.1.
     spec = ProcessSpec(
         name=SERVER_PROCESS_NAME,
-        argv=[str(binary), "-host", LOOPBACK_HOST, "-port", str(port)],
+        argv=[str(binary), *server_arguments(port=port)],
         ready=client.is_ready,
         ready_timeout=ready_timeout,
     )
