@@ -16,11 +16,20 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# What `pip install .` needs: the project file, its readme, and the packages it lists.
-COPY pyproject.toml README.md /src/
+# What `pip install .` needs: the project file, its readme and license, the packages it lists and
+# the library the wheel carries (pyproject.toml, [tool.hatch.build.targets.wheel.force-include]).
+COPY pyproject.toml LICENSE /src/
+COPY docs/pypi.md /src/docs/pypi.md
 COPY harness /src/harness
 COPY mock_services /src/mock_services
 COPY service_contract /src/service_contract
+COPY scenarios /src/scenarios
+COPY examples/__init__.py /src/examples/__init__.py
+COPY examples/bpjs_client.py /src/examples/bpjs_client.py
+COPY examples/clients /src/examples/clients
+COPY examples/reference_client /src/examples/reference_client
+COPY examples/ci /src/examples/ci
+COPY docs/incidents /src/docs/incidents
 RUN pip install /src && rm -rf /src
 
 # Not root. /data holds the mocks' SQLite files (--db /data/<service>.db); a named volume

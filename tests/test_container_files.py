@@ -132,11 +132,18 @@ def _instructions(keyword: str) -> list[Instruction]:
     return [i for i in _dockerfile() if i.keyword == keyword]
 
 
-def _packages() -> set[str]:
-    """The top-level packages `pip install .` installs (pyproject.toml's find include)."""
+def _build_inputs() -> set[str]:
+    """What `pip install .` reads (pyproject.toml): the readme, the license files, the packages and
+    the library the wheel carries (hatchling's force-include sources)."""
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    patterns = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
-    return {pattern.rstrip("*.") for pattern in patterns}
+    project, wheel = pyproject["project"], pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]
+    return {
+        "pyproject.toml",
+        project["readme"],
+        *project["license-files"],
+        *wheel["packages"],
+        *wheel["force-include"],
+    }
 
 
 # -- the premise ------------------------------------------------------------------------------
@@ -273,7 +280,7 @@ def test_image_exposes_the_mock_ports() -> None:
 
 def test_image_copies_what_pip_install_needs_and_the_build_context_holds_only_that() -> None:
     copied = {word for copy in _instructions("COPY") for word in copy.words()[:-1]}
-    assert copied == {"pyproject.toml", "README.md", *_packages()}
+    assert copied == _build_inputs()
     lines = [
         line.strip()
         for line in DOCKERIGNORE.read_text(encoding="utf-8").splitlines()
