@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 from harness.errors import HarnessError
-from harness.runner.engine import RunResult, run_scenario, summary_lines
+from harness.report.terminal import summary_lines
+from harness.runner.engine import RunResult, run_scenario
 from harness.runner.options import RunOptions
 from harness.runner.progress import ProgressLine
 

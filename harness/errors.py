@@ -9,7 +9,9 @@
         +-- ToxiproxyError       anything toxiproxy answered that we did not expect
 
 Exit code 1 is reserved for "a check failed" and 0 for "all checks passed"; neither is an error.
-Every message is one line that says what is wrong and how to fix it.
+Every message is one line that says what is wrong and how to fix it. Any other exception is a bug
+in the harness: `harness.cli` exits 3 with one line that says so and where its traceback went
+(harness.crash).
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ toxiproxy-server, toxiproxy-cli   `harness toxiproxy install` puts them in bin_d
     (~/.cache/... without XDG_CACHE_HOME), shared by every project of that user.
 .state/   state of a `harness up` stack (pids, ports) and its process logs: in the checkout,
     else the current directory; HARNESS_STATE_DIR overrides it.
+crashes/  crash_dir(): the traceback of each bug (an unexpected exception) of a `harness`
+    command, in the per-user cache, $XDG_CACHE_HOME/health-resilience-harness/crashes
+    (harness.crash says why there).
 """
 
 from __future__ import annotations
@@ -50,3 +53,8 @@ def bin_dir(env: Mapping[str, str] = os.environ) -> Path:
 def state_dir(env: Mapping[str, str] = os.environ) -> Path:
     override = env.get("HARNESS_STATE_DIR")
     return Path(override) if override else project_root() / ".state"
+
+
+def crash_dir(env: Mapping[str, str] = os.environ) -> Path:
+    """Where `harness` keeps the traceback of a bug (harness.crash)."""
+    return user_cache_dir(env) / "crashes"

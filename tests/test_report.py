@@ -16,8 +16,9 @@ from harness.report.compare import compare_runs, p_text, rate_difference, render
 from harness.report.error_bar import error_bar
 from harness.report.html import render_html
 from harness.report.index import render_index
-from harness.report.markdown import render_summary
-from harness.report.values import fault_label
+from harness.report.markdown import cell, render_summary
+from harness.report.terminal import summary_lines
+from harness.report.values import evidence_text, fault_label, measured_text, threshold_text
 from harness.results.checks import (
     CheckResult,
     CheckStatus,
@@ -204,6 +205,59 @@ def test_summary_md_has_the_verdict_and_the_checks_table(naive: Journal) -> None
     assert "FAIL" in during
     assert ">= 90.0%" in during
     assert "| lost (accepted, not in the ledger) | 0 |" in summary
+
+
+def test_the_terminal_checks_table_says_what_summary_md_says(naive: Journal) -> None:
+    lines = list(summary_lines(naive.checks))
+    assert lines == [
+        "  pass  served_rate.before  100.0%  >= 95.0%  n=100 (100 good), 95% CI 96.3%-100.0%",
+        "  FAIL  served_rate.during    0.0%  >= 90.0%  n=300 (0 good), 95% CI 0.0%-1.3%",
+        f"        {naive.checks[1].reason}",
+        "  FAIL  served_rate.after    85.0%  >= 95.0%  n=200 (170 good), 95% CI 79.4%-89.3%",
+        f"        {naive.checks[2].reason}",
+        "  pass  latency.during.p95    50ms  <= 5s     n=300, 95% CI 50ms-50ms",
+        "  FAIL  time_to_served         33s  <= 15s    1 fault episode",
+        f"        {naive.checks[4].reason}",
+        "  pass  nothing_lost             0  <= 0      exact count",
+        "  pass  no_duplicates            0  <= 0      exact count",
+        "  pass  client_alive             0  <= 3      exact count",
+    ]
+    summary = render_summary(naive)
+    for check in naive.checks:  # each cell as the Markdown table has it, from the same formatters
+        row = next(r for r in summary.splitlines() if r.startswith(f"| `{check.id}` |"))
+        cells = [measured_text(check), evidence_text(check), threshold_text(check)]
+        assert f"| {' | '.join(cell(text) for text in cells)} |" in row
+        assert all(text in "\n".join(lines) for text in cells)
+
+
+def test_the_terminal_checks_table_stays_aligned_whatever_its_cells() -> None:
+    """Columns as wide as their widest cell: a long check id, a long status, a long value."""
+    journal = inconclusive_journal()
+    long_id = CheckResult.model_validate(
+        {
+            **journal.checks[0].model_dump(exclude={"id", "passed"}),
+            "metric": "steady_state_with_a_long_name",
+            "measured": 0.987654,
+        }
+    )
+    unmeasured = journal.checks[4].model_copy(update={"measured": None})  # time_to_served: n/a
+    checks = [long_id, *journal.checks[1:4], unmeasured, *journal.checks[5:]]
+    lines = [line for line in summary_lines(checks) if not line.startswith(" " * 16)]
+    assert len(lines) == len(checks)
+    starts = [
+        (
+            line.index(c.id),
+            line.index(measured_text(c)) + len(measured_text(c)),  # values end together
+            line.index(threshold_text(c)),
+            line.index(evidence_text(c)),
+        )
+        for c, line in zip(checks, lines, strict=True)
+    ]
+    assert len(set(starts)) == 1, "\n".join(lines)
+    assert lines[0].startswith("  pass          served_rate.before.steady_state_with_a_long_name ")
+    assert " 98.8%  >= 95.0%  " in lines[0]
+    assert "  n/a  <= 15s" in lines[4]
+    assert all(line == line.rstrip() for line in lines)
 
 
 def test_compare_marks_the_checks_that_changed(naive: Journal, resilient: Journal) -> None:

@@ -16,10 +16,11 @@ from pathlib import Path
 from harness.errors import HarnessError
 from harness.pytest_plugin.settings import PluginSettings
 from harness.report import REPORT_FILE
+from harness.report.terminal import summary_lines
 from harness.report.values import evidence_text, threshold_text
 from harness.results.checks import CheckResult, InconclusivePolicy, Verdict
 from harness.results.evidence import CheckStatus, requests_needed
-from harness.runner.engine import RunResult, run_scenario, summary_lines
+from harness.runner.engine import RunResult, run_scenario
 from harness.runner.options import RunOptions
 from harness.runner.progress import ProgressLine
 

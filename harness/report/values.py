@@ -93,7 +93,8 @@ EXIT_MEANINGS: Final[Mapping[int, ExitMeaning]] = {
     ExitCode.INFRASTRUCTURE: ExitMeaning(
         "infrastructure",
         "toxiproxy, a busy port, or a process (a mock, locust or the client) that would not "
-        "start or died; no check was judged: read the error below, fix it or re-run",
+        "start or died, or a bug in the harness (its error says so and where its traceback is); "
+        "no check was judged: read the error below, fix it or re-run",
     ),
     ExitCode.INCONCLUSIVE: ExitMeaning(
         "inconclusive",

@@ -17,9 +17,10 @@ from harness.net import LOOPBACK_HOST, require_loopback
 from harness.report import REPORT_FILE
 from harness.report.files import SUMMARY_FILE
 from harness.report.summary_file import append_summary, check_summary_target, summary_target
+from harness.report.terminal import summary_lines
 from harness.report.values import load_line
 from harness.results.checks import InconclusivePolicy
-from harness.runner.engine import run_scenario, summary_lines
+from harness.runner.engine import run_scenario
 from harness.runner.options import RunOptions
 from harness.runner.progress import ProgressLine
 from harness.runner.suite_cli import run_suite_command
@@ -32,8 +33,9 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="run a scenario against a client; the exit code is the verdict",
         description="Run one scenario end to end: stack, client, load, faults, checks, report. "
         "Exit codes: 0 all checks passed, 1 a check failed, 2 invalid scenario or usage, "
-        "3 environment or infrastructure failure, 4 inconclusive (no check failed, one had too "
-        "little evidence to pass; see --inconclusive), 130 interrupted.",
+        "3 environment or infrastructure failure (or a bug in the harness, which says so), "
+        "4 inconclusive (no check failed, one had too little evidence to pass; see "
+        "--inconclusive), 130 interrupted.",
     )
     parser.add_argument(
         "scenario",

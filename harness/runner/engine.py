@@ -31,7 +31,7 @@ import datetime as dt
 import os
 import secrets
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -52,7 +52,8 @@ from harness.load.runner import LoadPlan, LoadRun, start_load, worker_argv
 from harness.net import free_ports
 from harness.process import Supervisor, owner_state_file, reap_abandoned
 from harness.report import REPORT_FILE, write_reports
-from harness.results.checks import CheckResult, Verdict, evaluate, steady_state_after
+from harness.report.terminal import summary_lines  # the checks table, for the engine's callers
+from harness.results.checks import Verdict, evaluate, steady_state_after
 from harness.results.journal import Journal, Versions, build_journal, write_journal
 from harness.results.junit import write_junit
 from harness.results.ledger import Ledger
@@ -515,19 +516,6 @@ def _read_ledger(stack: RunningStack) -> Ledger:
         return stack.ledger()
     except InfrastructureError as exc:
         raise InfrastructureError(f"could not read the ledgers after the run: {exc}") from None
-
-
-def summary_lines(results: Sequence[CheckResult]) -> Iterator[str]:
-    """One line per check (status, id, value, threshold, its interval or n), and the reason
-    under each that did not pass."""
-    for r in results:
-        value = "n/a" if r.measured is None else f"{r.measured:g}"
-        mark = r.status.value.upper()
-        limit = f"{r.comparison.value} {r.threshold:g} {r.unit.value}"
-        evidence = "" if r.evidence is None else f"  [{r.evidence.interval()}, n={r.evidence.n}]"
-        yield f"  {mark:<4}  {r.id:<28} {value:>10} {limit}{evidence}"
-        if not r.passed:
-            yield f"        {r.reason}"
 
 
 __all__ = [
