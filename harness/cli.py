@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from harness.errors import ExitCode, HarnessError
 from harness.report import cli as report_cli
 from harness.runner import cli as runner_cli
+from harness.scaffold import cli as scaffold_cli
 from harness.scenario import cli as scenario_cli
 from harness.stack import cli as stack_cli
 from harness.toxiproxy import cli as toxiproxy_cli
@@ -30,6 +31,7 @@ REGISTRARS: tuple[Register, ...] = (
     stack_cli.register,
     runner_cli.register,
     report_cli.register,
+    scaffold_cli.register,
 )
 
 
