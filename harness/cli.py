@@ -23,6 +23,7 @@ from harness.crash import bug_line, save_traceback
 from harness.errors import ExitCode, HarnessError
 from harness.report import cli as report_cli
 from harness.runner import cli as runner_cli
+from harness.scaffold import cli as scaffold_cli
 from harness.scenario import cli as scenario_cli
 from harness.stack import cli as stack_cli
 from harness.streams import reader_gone, reader_may_leave, silence
@@ -39,6 +40,7 @@ REGISTRARS: tuple[Register, ...] = (
     stack_cli.register,
     runner_cli.register,
     report_cli.register,
+    scaffold_cli.register,
 )
 
 

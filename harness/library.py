@@ -5,10 +5,11 @@
     library.resolve_client("resilient")     a file path, or a built-in reference client by name
 
 In a source checkout these are the checkout's own folders (scenarios/, examples/clients/,
-examples/reference_client/, docs/incidents/). A wheel carries copies of them as package data under
-harness/library/, laid out the same way (pyproject.toml, [tool.hatch.build.targets.wheel
-.force-include]), so the relative paths inside them hold in both: a reference client file's
-`cwd: ../..` is the folder from which `python -m examples.reference_client` starts the client.
+examples/reference_client/, examples/ci/, docs/incidents/). A wheel carries copies of them as
+package data under harness/library/, laid out the same way (pyproject.toml,
+[tool.hatch.build.targets.wheel.force-include]), so the relative paths inside them hold in both: a
+reference client file's `cwd: ../..` is the folder from which `python -m
+examples.reference_client` starts the client.
 
 A scenario is named by its file name without .yaml (`incident-5-bpjs-disruption`), its `name:`
 (`block-schedule-lies`), that name without `block-` (`schedule-lies`), or `incident-N` for the
@@ -32,6 +33,8 @@ PACKAGED: Final = PACKAGE_DIR / "library"
 
 SCENARIOS: Final = "scenarios"
 CLIENTS: Final = Path("examples", "clients")
+CI_EXAMPLES: Final = Path("examples", "ci")
+"""The example pipelines, which `harness init` also writes (harness.scaffold)."""
 NOTES: Final = Path("docs", "incidents")
 SCENARIO_SUFFIXES: Final = (".yaml", ".yml")
 _INCIDENT = re.compile(r"^incident-(?P<number>[1-9][0-9]*)$")
@@ -61,6 +64,10 @@ def clients_dir() -> Path:
 
 def notes_dir() -> Path:
     return root() / NOTES
+
+
+def ci_examples_dir() -> Path:
+    return root() / CI_EXAMPLES
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -6,6 +6,10 @@ Every problem becomes one line, `path:line:col: field.path: what is wrong; hint`
 one InvalidFileError (a UsageError, exit 2). YAML is read with ruamel.yaml's round-trip loader
 because it keeps the position of every key and value; the tree is then turned into plain Python
 values (ruamel's scalar subclasses would let `true` pass as the integer 1) before validation.
+
+Data merged from several files (a scenario's `extends:`) is validated once, with `origins` naming
+the file and tree each top-level key came from, so that a problem is still reported in the file,
+and at the line, where it was written.
 """
 
 from __future__ import annotations
@@ -57,6 +61,20 @@ class InvalidFileError(UsageError):
     def __init__(self, problems: Sequence[FileProblem]) -> None:
         self.problems = tuple(problems)
         super().__init__("\n".join(str(problem) for problem in self.problems))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Origin:
+    """The file a top-level key of merged data was written in, with that file's ruamel tree."""
+
+    path: Path
+    node: Any
+    hint: str = ""
+    """Added to the message of every problem found there (e.g. how to replace the key)."""
+
+
+Origins = Mapping[str, Origin]
+"""Top-level key -> where it was written; keys not in it were written in the file validated."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,24 +148,48 @@ def validate_data(
     node: Any,
     path: Path,
     context: Mapping[str, Any] | None = None,
+    origins: Origins | None = None,
 ) -> M:
-    """`model` validated from `data`; InvalidFileError naming every problem by line and field."""
+    """`model` validated from `data`; InvalidFileError naming every problem by line and field.
+
+    `origins` says which file each top-level key of merged data came from (see Origin).
+    """
     try:
         return model.model_validate(data, context=dict(context or {}))
     except ValidationError as exc:
-        problems = [_from_pydantic(model, error, node=node, path=path) for error in exc.errors()]
+        here = Origin(path=path, node=node)
+        problems = [
+            _from_pydantic(model, error, origin=_origin_of(error["loc"], here, origins))
+            for error in exc.errors()
+        ]
         raise InvalidFileError(_unique(problems)) from None
 
 
-def problems_at(located: Iterable[Located], *, node: Any, path: Path) -> list[FileProblem]:
+def problems_at(
+    located: Iterable[Located], *, node: Any, path: Path, origins: Origins | None = None
+) -> list[FileProblem]:
     """File problems for cross-field rules found by location."""
+    here = Origin(path=path, node=node)
     out = []
     for item in located:
-        line, column, field = locate(node, item.loc)
+        origin = _origin_of(item.loc, here, origins)
+        line, column, field = locate(origin.node, item.loc)
         out.append(
-            FileProblem(path=path, line=line, column=column, field=field, message=item.message)
+            FileProblem(
+                path=origin.path,
+                line=line,
+                column=column,
+                field=field,
+                message=item.message + origin.hint,
+            )
         )
     return out
+
+
+def _origin_of(loc: Sequence[str | int], here: Origin, origins: Origins | None) -> Origin:
+    if not loc or not origins:
+        return here
+    return origins.get(str(loc[0]), here)
 
 
 def load_model(path: Path, model: type[M], *, context: Mapping[str, Any] | None = None) -> M:
@@ -207,9 +249,8 @@ def _dotted(parts: list[str]) -> str:
     return text
 
 
-def _from_pydantic(
-    model: type[BaseModel], error: ErrorDetails, *, node: Any, path: Path
-) -> FileProblem:
+def _from_pydantic(model: type[BaseModel], error: ErrorDetails, *, origin: Origin) -> FileProblem:
+    node = origin.node
     kind = error["type"]
     loc: Loc = tuple(error["loc"])
     ctx = error.get("ctx", {})
@@ -240,7 +281,9 @@ def _from_pydantic(
     else:
         line, column, field = locate(node, loc)
         message = f"{_lower_first(str(error['msg']))} (got {value!r})"
-    return FileProblem(path=path, line=line, column=column, field=field, message=message)
+    return FileProblem(
+        path=origin.path, line=line, column=column, field=field, message=message + origin.hint
+    )
 
 
 def _lower_first(text: str) -> str:

@@ -1,10 +1,12 @@
 """The example pipelines in examples/ci/ stay in step with the harness they install.
 
 Every `harness ...` line in them is parsed by the real `harness` argument parser (an option renamed
-in the CLI breaks this test), the suite they run selects the incident library, the JUnit and
-summary paths they upload are the ones a suite writes, and the pytest line's options are accepted
-by the installed pytest plugin. GitHub's workflow also goes through actionlint when it is installed
-(`make actionlint`).
+in the CLI breaks this test), with the pipeline's own variables filled in; the suite they run
+selects the incident library; they install this version of the harness from the package index;
+the JUnit and summary paths they upload are the ones a suite writes, and the pytest line's options
+are accepted by the installed pytest plugin. GitHub's workflow also goes through actionlint when it
+is installed (`make actionlint`). The pipelines `harness init` writes are the same files with
+their variables set (tests/test_init.py); they are parsed and linted here too.
 """
 
 from __future__ import annotations
@@ -13,18 +15,22 @@ import argparse
 import glob
 import shlex
 import shutil
+import string
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
 
+from harness import library, paths
 from harness.cli import build_parser
 from harness.report.files import SUMMARY_FILE
 from harness.runner.suite import JUNIT_FILE, select_scenarios
+from harness.scaffold.files import PIPELINE_VARIABLES, Pipeline, scaffold_files, write_files
+from harness.version import DISTRIBUTION, installed_version
 from tests.conftest import UNRELATED_PLUGINS
 
 pytestmark = pytest.mark.integration
@@ -32,8 +38,6 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[1]
 GITHUB = ROOT / "examples" / "ci" / "github-actions.yml"
 GITLAB = ROOT / "examples" / "ci" / "gitlab-ci.yml"
-HARNESS_CHECKOUT = Path(".harness")
-"""Where both pipelines check the harness out, relative to the client's repository."""
 PYTEST = ["python", "-m", "pytest"]
 
 
@@ -42,12 +46,24 @@ def _load(path: Path) -> Any:
     return YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
 
 
-def _command_lines(script: str) -> Iterator[list[str]]:
-    """Each shell command of a script as argv, line continuations joined, comments dropped."""
+def _is_github(path: Path) -> bool:
+    return path.suffix == ".yml" and "gitlab" not in path.name
+
+
+def _variables(path: Path) -> dict[str, str]:
+    """The pipeline's own variables: the workflow's `env:` (GitHub), `variables:` (GitLab)."""
+    document = _load(path)
+    found = document["env"] if _is_github(path) else document["variables"]
+    return {str(name): str(value) for name, value in found.items()}
+
+
+def _command_lines(script: str, variables: Mapping[str, str]) -> Iterator[list[str]]:
+    """Each shell command of a script as argv, line continuations joined, comments dropped, the
+    pipeline's variables filled in ($GITHUB_STEP_SUMMARY and the like stay as written)."""
     for line in script.replace("\\\n", " ").splitlines():
         words = shlex.split(line, comments=True)
         if words:
-            yield words
+            yield [string.Template(word).safe_substitute(variables) for word in words]
 
 
 def _github_scripts(workflow: Any) -> list[str]:
@@ -69,8 +85,9 @@ def _gitlab_scripts(pipeline: Any) -> list[str]:
 
 def _commands(path: Path) -> list[list[str]]:
     document = _load(path)
-    scripts = _github_scripts(document) if path == GITHUB else _gitlab_scripts(document)
-    return [words for script in scripts for words in _command_lines(script)]
+    scripts = _github_scripts(document) if _is_github(path) else _gitlab_scripts(document)
+    variables = _variables(path)
+    return [words for script in scripts for words in _command_lines(script, variables)]
 
 
 def _option_strings(parser: argparse.ArgumentParser, words: list[str]) -> set[str]:
@@ -106,8 +123,8 @@ def _suite_run(path: Path) -> argparse.Namespace:
     return run
 
 
-def _github_steps() -> list[dict[str, Any]]:
-    steps: list[dict[str, Any]] = _load(GITHUB)["jobs"]["resilience"]["steps"]
+def _github_steps(path: Path = GITHUB) -> list[dict[str, Any]]:
+    steps: list[dict[str, Any]] = _load(path)["jobs"]["resilience"]["steps"]
     return steps
 
 
@@ -115,14 +132,33 @@ def _step(uses: str) -> dict[str, Any]:
     return next(step for step in _github_steps() if step.get("uses", "").startswith(uses))
 
 
-@pytest.mark.parametrize("path", [GITHUB, GITLAB], ids=["github", "gitlab"])
-def test_every_harness_line_parses_with_the_real_cli(path: Path) -> None:
+@pytest.fixture(scope="module")
+def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A repository as `harness init` leaves it (in this process: tests/test_init.py runs the
+    command itself)."""
+    directory = tmp_path_factory.mktemp("initialised")
+    write_files(directory, scaffold_files(pipelines=tuple(Pipeline), version=installed_version()))
+    return directory
+
+
+PIPELINES = [
+    pytest.param(lambda _: GITHUB, id="github"),
+    pytest.param(lambda _: GITLAB, id="gitlab"),
+    pytest.param(lambda repo: repo / Pipeline.GITHUB.target, id="github-init"),
+    pytest.param(lambda repo: repo / Pipeline.GITLAB.target, id="gitlab-init"),
+]
+
+
+@pytest.mark.parametrize("pipeline", PIPELINES)
+def test_every_harness_line_parses_with_the_real_cli(pipeline: Any, initialised: Path) -> None:
+    path: Path = pipeline(initialised)
     parsed = _harness_args(path)
     assert [args.command for args in parsed] == ["toxiproxy", "run"]
     assert parsed[0].toxiproxy_command == "install"
     run = _suite_run(path)
     assert run.scenario is None
-    assert run.client == Path("clients/our-client.yaml")
+    assert run.scenario_dir is None  # the built-in suite, or the team's own folder
+    assert run.client == Path(_variables(path)["HARNESS_CLIENT"])
     assert run.report_dir == Path("reports")
     assert run.summary_to is not None
 
@@ -131,12 +167,41 @@ def test_every_harness_line_parses_with_the_real_cli(path: Path) -> None:
 def test_the_suite_is_the_incident_library(path: Path) -> None:
     run = _suite_run(path)
     assert run.suite == "ci"
-    assert run.scenario_dir is not None
-    library = ROOT / run.scenario_dir.relative_to(HARNESS_CHECKOUT)
-    selected = select_scenarios(run.suite, library=library)
-    incidents = select_scenarios("incident", library=library)
+    assert run.client == Path("clients/our-client.yaml")
+    builtin = library.scenarios_dir()
+    selected = select_scenarios(run.suite, library=builtin)
+    incidents = select_scenarios("incident", library=builtin)
     assert len(incidents) >= 5
     assert set(incidents) <= set(selected)
+
+
+@pytest.mark.parametrize("pipeline", PIPELINES[2:])
+def test_an_initialised_pipeline_runs_the_team_s_scenarios(
+    pipeline: Any, initialised: Path
+) -> None:
+    path: Path = pipeline(initialised)
+    run = _suite_run(path)
+    assert (initialised / run.client).is_file()
+    selected = select_scenarios(str(initialised / run.suite), library=library.scenarios_dir())
+    assert [p.relative_to(initialised).as_posix() for p in selected] == [
+        "resilience/scenarios/erm-down.yaml"
+    ]
+
+
+@pytest.mark.parametrize("pipeline", PIPELINES)
+def test_the_harness_comes_from_the_package_index_pinned_to_this_version(
+    pipeline: Any, initialised: Path
+) -> None:
+    path: Path = pipeline(initialised)
+    assert _variables(path)["HARNESS_VERSION"] == installed_version()  # bump with pyproject's
+    installs = [w for w in _commands(path) if w[:4] == ["python", "-m", "pip", "install"]]
+    assert installs == [
+        ["python", "-m", "pip", "install", f"{DISTRIBUTION}=={installed_version()}"]
+    ]
+    text = path.read_text(encoding="utf-8")
+    for checkout in ("git clone", "pip install -e", "--scenario-dir", "actions/setup-go"):
+        assert checkout not in text, f"{path.name} still installs from a checkout: {checkout}"
+    assert set(PIPELINE_VARIABLES) <= set(_variables(path))
 
 
 @pytest.mark.parametrize("path", [GITHUB, GITLAB], ids=["github", "gitlab"])
@@ -208,15 +273,25 @@ def test_github_uploads_the_reports_always_and_comments_only_on_pull_requests() 
 
 def test_github_sets_up_what_the_harness_needs() -> None:
     checkouts = [s for s in _github_steps() if s.get("uses") == "actions/checkout@v4"]
-    assert [c.get("with", {}).get("path") for c in checkouts] == [None, str(HARNESS_CHECKOUT)]
+    assert [c.get("with", {}).get("path") for c in checkouts] == [None]  # the client's only
     python = _step("actions/setup-python@")
     assert tuple(int(p) for p in python["with"]["python-version"].split(".")) >= (3, 11)
-    go = _step("actions/setup-go@")
-    assert tuple(int(p) for p in go["with"]["go-version"].split(".")) >= (1, 23)  # toxiproxy 2.12
+    # toxiproxy goes to the per-user cache folder outside a checkout: the cache keeps it
+    assert "HARNESS_BIN_DIR" not in _variables(GITHUB)
     cache = _step("actions/cache@")
-    env = _load(GITHUB)["jobs"]["resilience"]["env"]
-    assert env["HARNESS_BIN_DIR"].endswith("/" + cache["with"]["path"])
-    assert go["if"] == f"steps.{cache['id']}.outputs.cache-hit != 'true'"
+    cached = [Path(line) for line in cache["with"]["path"].split()]
+    bin_dir = paths.user_cache_dir({"HOME": "~"}) / "bin"  # outside a checkout
+    assert any(folder == bin_dir or folder in bin_dir.parents for folder in cached)
+    assert "${{ env.HARNESS_VERSION }}" in cache["with"]["key"]  # a new version, a new cache
+
+
+def test_gitlab_caches_toxiproxy_where_the_harness_puts_it() -> None:
+    variables = _variables(GITLAB)
+    bin_dir = Path(variables["HARNESS_BIN_DIR"].replace("$CI_PROJECT_DIR", "."))
+    (cache,) = _load(GITLAB)[".harness"]["cache"]
+    cached = [Path(folder) for folder in cache["paths"]]
+    assert any(folder in bin_dir.parents for folder in cached)
+    assert "$HARNESS_VERSION" in cache["key"]
 
 
 @pytest.mark.parametrize("path", [GITHUB, GITLAB], ids=["github", "gitlab"])
@@ -231,13 +306,14 @@ def test_the_uploaded_junit_glob_finds_the_suite_file_only(path: Path, tmp_path:
     assert [Path(f) for f in found] == [(suite_dir / JUNIT_FILE).relative_to(tmp_path)]
 
 
-def test_the_github_workflow_passes_actionlint() -> None:
+@pytest.mark.parametrize("pipeline", [PIPELINES[0], PIPELINES[2]])
+def test_the_github_workflow_passes_actionlint(pipeline: Any, initialised: Path) -> None:
     # where `make actionlint` puts it (the Makefile's .bin/, whatever HARNESS_BIN_DIR says)
     actionlint = shutil.which("actionlint", path=str(ROOT / ".bin")) or shutil.which("actionlint")
     if actionlint is None:
         pytest.skip("actionlint is not installed; `make actionlint` installs it into .bin/")
     done = subprocess.run(
-        [actionlint, "-no-color", str(GITHUB)],
+        [actionlint, "-no-color", str(pipeline(initialised))],
         capture_output=True,
         text=True,
         timeout=60,

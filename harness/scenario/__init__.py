@@ -4,6 +4,7 @@ model      Scenario and its sections (stack, client, load, timeline, checks, ...
 checks     the `checks:` section: each check's threshold
 types      field types: durations, time points, rates, service names
 loader     load_scenario / validate_paths: YAML to model, errors with file, line and field
+extends    `extends:`: a scenario read on top of another (a built-in incident), key by key
 schedule   build_schedule: the timeline in wall seconds at a time scale
 incidents  the five real incidents by number
 cli        `harness validate` and `harness list`

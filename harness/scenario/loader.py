@@ -5,7 +5,9 @@
     files, problems = validate_paths([Path("scenarios")])   # for `harness validate`
 
 Every problem is reported with the file, line and field (harness.yamlmodel); a scenario and the
-client file it names are both checked. A `--client` file replaces the scenario's own client.
+client file it names are both checked. A `--client` file replaces the scenario's own client. A
+scenario that `extends:` another is read with its base merged in (harness.scenario.extends); a
+problem in a key it inherited is reported in the base file, at that key's line.
 """
 
 from __future__ import annotations
@@ -17,13 +19,13 @@ from pathlib import Path
 from harness.client import ClientDefinition, load_client
 from harness.load.classes import missing_user_classes
 from harness.load.runner import BUILTIN_LOCUSTFILE
+from harness.scenario.extends import read_scenario
 from harness.scenario.model import DEFER_CROSS_CHECKS, Scenario, scenario_issues
 from harness.yamlmodel import (
     FileProblem,
     InvalidFileError,
     Located,
     problems_at,
-    read_yaml,
     validate_data,
 )
 
@@ -38,6 +40,8 @@ class ScenarioFile:
     scenario: Scenario
     client: ClientDefinition | None
     client_path: Path | None
+    bases: tuple[Path, ...] = ()
+    """The scenario files it extends, nearest first (`extends:`)."""
 
 
 def load_scenario(
@@ -47,9 +51,15 @@ def load_scenario(
     allowed_hosts: tuple[str, ...] = (),
 ) -> ScenarioFile:
     """The scenario at `path`, validated with its client; InvalidFileError (exit 2) otherwise."""
-    data, node = read_yaml(path)
+    source = read_scenario(path)
+    node, origins = source.node, source.origins
     scenario = validate_data(
-        Scenario, data, node=node, path=path, context={DEFER_CROSS_CHECKS: True}
+        Scenario,
+        source.data,
+        node=node,
+        path=path,
+        context={DEFER_CROSS_CHECKS: True},
+        origins=origins,
     )
     issues: list[Located] = list(scenario_issues(scenario))
     client: ClientDefinition | None = None
@@ -65,7 +75,7 @@ def load_scenario(
             Located(loc=("client", *issue.loc), message=issue.message)
             for issue in client.target_issues(allowed_hosts=allowed_hosts)
         ]
-    problems += problems_at(issues, node=node, path=path)
+    problems += problems_at(issues, node=node, path=path, origins=origins)
     if client_path is not None:
         try:
             client = load_client(client_path, allowed_hosts=allowed_hosts)
@@ -76,11 +86,20 @@ def load_scenario(
         why = missing_user_classes(locustfile_of(client, base), scenario.load.users)
         if why is not None:
             problems += problems_at(
-                [Located(loc=("load", "users"), message=why)], node=node, path=path
+                [Located(loc=("load", "users"), message=why)],
+                node=node,
+                path=path,
+                origins=origins,
             )
     if problems:
         raise InvalidFileError(problems)
-    return ScenarioFile(path=path, scenario=scenario, client=client, client_path=client_path)
+    return ScenarioFile(
+        path=path,
+        scenario=scenario,
+        client=client,
+        client_path=client_path,
+        bases=source.bases,
+    )
 
 
 def locustfile_of(client: ClientDefinition, base: Path) -> Path:

@@ -29,10 +29,13 @@ from pydantic import (
     BeforeValidator,
     Discriminator,
     Field,
+    GetJsonSchemaHandler,
     Tag,
     ValidationInfo,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from harness.client import ClientDefinition
 from harness.durations import ClockTime, format_duration
@@ -264,6 +267,12 @@ ClientRef = Annotated[
 class Scenario(Strict):
     """A real incident (or a building block) as a fault timeline under load, with its checks."""
 
+    extends: Annotated[str, Field(min_length=1)] | None = Field(
+        default=None,
+        description="the scenario this file starts from: a built-in one's name (e.g. incident-2) "
+        "or a file relative to this one; each top-level key given here replaces the base's whole "
+        "(resolved when a file is read; a Scenario built in Python only records it)",
+    )
     name: Slug = Field(description="the scenario's id: lower-case letters, digits and hyphens")
     title: Annotated[str, Field(min_length=1)] = Field(
         description="one line for listings and reports"
@@ -306,6 +315,20 @@ class Scenario(Strict):
         default=10.0,
         description="wall seconds after the load stops, before checks",
     )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """A file with `extends:` may leave out every key its base gives (name, load, ...)."""
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        required = schema.pop("required", None)
+        if handler.mode == "validation" and required:
+            schema["if"] = {"required": ["extends"]}
+            schema["else"] = {"required": required}
+        elif required:
+            schema["required"] = required
+        return schema
 
     @model_validator(mode="after")
     def _cross_checks(self, info: ValidationInfo) -> Scenario:
