@@ -158,7 +158,7 @@ def test_every_harness_line_parses_with_the_real_cli(pipeline: Any, initialised:
     run = _suite_run(path)
     assert run.scenario is None
     assert run.scenario_dir is None  # the built-in suite, or the team's own folder
-    assert run.client == Path(_variables(path)["HARNESS_CLIENT"])
+    assert run.client == _variables(path)["HARNESS_CLIENT"]
     assert run.report_dir == Path("reports")
     assert run.summary_to is not None
 
@@ -167,7 +167,7 @@ def test_every_harness_line_parses_with_the_real_cli(pipeline: Any, initialised:
 def test_the_suite_is_the_incident_library(path: Path) -> None:
     run = _suite_run(path)
     assert run.suite == "ci"
-    assert run.client == Path("clients/our-client.yaml")
+    assert run.client == "clients/our-client.yaml"
     builtin = library.scenarios_dir()
     selected = select_scenarios(run.suite, library=builtin)
     incidents = select_scenarios("incident", library=builtin)

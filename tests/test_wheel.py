@@ -113,13 +113,18 @@ def test_the_wheel_carries_the_library_license_and_metadata(installed: Installed
     for scenario in ROOT.joinpath("scenarios").rglob("*.yaml"):
         assert library + scenario.relative_to(ROOT).as_posix() in names
     for shipped in (
+        "examples/ci/github-actions.yml",
         "examples/clients/resilient.yaml",
         "examples/reference_client/__main__.py",
         "examples/bpjs_client.py",
         "docs/incidents/incident-1.md",
     ):
         assert library + shipped in names
-    assert {"harness/schemas/scenario.schema.json", "harness/schemas/journal.schema.json"} <= names
+    assert {
+        "harness/schemas/scenario.schema.json",
+        "harness/schemas/journal.schema.json",
+        "harness/scaffold/templates/locustfile.py",
+    } <= names
     assert not [n for n in names if "__pycache__" in n or n.startswith("tests/")]
     text = metadata.decode()
     assert "License-Expression: MIT" in text
@@ -151,6 +156,24 @@ def test_from_an_empty_folder_the_installed_harness_lists_and_replays_the_librar
     rows = {row["name"]: row for row in json.loads(listed.stdout)}
     assert {"bpjs-outage", "incident-2-erm-down", "block-latency-spike"} <= set(rows)
     assert Path(rows["bpjs-outage"]["path"]).is_relative_to(installed.venv)
+
+    # A team's own repository, scaffolded from the wheel's templates and pipelines, validates.
+    team = tmp_path / "team"
+    scaffolded = installed.run("harness", "init", str(team), cwd=tmp_path)
+    assert scaffolded.returncode == 0, scaffolded.stderr
+    checked = installed.run(
+        "harness",
+        "validate",
+        "resilience/scenarios",
+        "--client",
+        "resilience/client.yaml",
+        cwd=team,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "warning" not in checked.stdout
+    workflow = (team / ".github/workflows/resilience.yml").read_text(encoding="utf-8")
+    assert f'HARNESS_VERSION: "{_wheel_version(installed.wheel)}"' in workflow
+    shutil.rmtree(team)
 
     # A built-in block by its short name, against the built-in resilient reference client, which
     # runs from the wheel's library too.

@@ -58,7 +58,6 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     parser.add_argument(
         "--client",
-        type=client_file,
         metavar="FILE",
         help="client file (`harness init` writes one), or a built-in reference client by name "
         "(resilient, naive, lenient); overrides the scenario's",
@@ -122,14 +121,6 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     parser.set_defaults(handler=_run)
 
 
-def client_file(text: str) -> Path:
-    """argparse type of --client: a file, or a built-in reference client's name (exit 2 if none)."""
-    try:
-        return resolve_client(text)
-    except UsageError as exc:
-        raise argparse.ArgumentTypeError(str(exc).removeprefix(f"--client {text}: ")) from None
-
-
 def _run(args: argparse.Namespace) -> int:
     if args.workers < 0 or args.remote_workers < 0:
         raise UsageError("--workers and --remote-workers must be 0 or more")
@@ -142,6 +133,8 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("--parallel only applies to --suite; drop it or add --suite DIR_OR_TAG")
     if args.scenario_dir is not None and args.suite is None:
         raise UsageError("--scenario-dir only applies to --suite TAG; drop it or add --suite")
+    if args.client is not None:  # a file, or a built-in reference client's name
+        args.client = resolve_client(args.client)
     options = RunOptions(
         report_dir=args.report_dir,
         time_scale=args.time_scale,
