@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
+import textwrap
 import time
 from pathlib import Path
 
@@ -12,10 +13,11 @@ import httpx
 import pytest
 
 from harness.client import DegradedMarker
+from harness.errors import UsageError
 from harness.load.config import LoadConfig
-from harness.load.runner import LoadPlan, start_load, worker_argv
+from harness.load.runner import RECORDING_LOCUSTFILE, LoadPlan, start_load, worker_argv
 from harness.process import ProcessSpec, Supervisor, wait_until
-from harness.results.timeline import read_request_log
+from harness.results.timeline import RequestLog, read_request_log
 from harness.results.vocabulary import Outcome
 from mock_services.common import clock
 from tests.conftest import StartMock
@@ -25,19 +27,30 @@ pytestmark = pytest.mark.integration
 PROBE = Path(__file__).parent / "locustfiles" / "probe.py"
 
 
-def _plan(url: str, out: Path, *, run_time_s: float, users: int, workers: int = 0) -> LoadPlan:
+def _plan(
+    url: str,
+    out: Path,
+    *,
+    run_time_s: float,
+    users: int,
+    workers: int = 0,
+    locustfile: Path = PROBE,
+    user_counts: dict[str, int] | None = None,
+    marker: DegradedMarker | None = None,
+) -> LoadPlan:
+    counts = user_counts or {"Prober": users}
     config = LoadConfig(
         t0=time.time(),
         out_dir=out,
-        user_counts={"Prober": users},
+        user_counts=counts,
         visit_date=clock.today().isoformat(),
         patience_s=5,
-        degraded_marker=DegradedMarker(header="X-Degraded"),
+        degraded_marker=marker or DegradedMarker(header="X-Degraded"),
     )
     return LoadPlan(
-        locustfile=PROBE,
+        locustfile=locustfile,
         host=url,
-        user_counts={"Prober": users},
+        user_counts=counts,
         spawn_rate=50,
         run_time_s=run_time_s,
         config=config,
@@ -166,3 +179,140 @@ def test_a_worker_that_dies_is_reported_lost(
     others = [s for s in log.sources if s.lost_at is None]
     assert len(others) == 1
     assert others[0].complete
+
+
+# A team's existing locustfile: plain HttpUser classes, no harness import, no --harness-config.
+PLAIN = textwrap.dedent(
+    """
+    from locust import HttpUser, constant_pacing, task
+
+
+    class Visitor(HttpUser):
+        wait_time = constant_pacing(0.05)
+
+        @task
+        def facility(self):
+            self.client.get("/api/v1/facility")
+
+        @task
+        def polyclinics(self):
+            self.client.get("/api/v1/polyclinics")
+    """
+)
+
+
+def _outcomes(log: RequestLog) -> dict[str, dict[Outcome, int]]:
+    by_name: dict[str, dict[Outcome, int]] = {}
+    for bucket in log.buckets:
+        counts = by_name.setdefault(bucket.name, dict.fromkeys(Outcome, 0))
+        for outcome in Outcome:
+            counts[outcome] += bucket.count(outcome)
+    return by_name
+
+
+def test_a_plain_locustfile_is_recorded_and_classified(
+    start_mock: StartMock, supervisor: Supervisor, tmp_path: Path
+) -> None:
+    """Every request of a plain HttpUser is recorded once, classified by status and marker."""
+    app = start_mock("patient-app")
+    locustfile = tmp_path / "team_load.py"
+    locustfile.write_text(PLAIN)
+    plan = _plan(
+        app.url,
+        tmp_path / "load",
+        run_time_s=10,
+        users=2,
+        locustfile=locustfile,
+        user_counts={"Visitor": 2},
+        # Only the facility's answer has data.organizationId: it stands for a marked fallback.
+        marker=DegradedMarker(json_field="data.organizationId"),
+    )
+    load = start_load(supervisor, plan, run_dir=tmp_path)
+    wait_until(lambda: load.progress().seconds >= 2, timeout=30, what="two seconds of load")
+    fault = {"kind": "http_error", "route": "/api/v1/polyclinics", "params": {"status": 503}}
+    httpx.post(f"{app.url}/__admin/faults", json=fault, timeout=5).raise_for_status()
+    wait_until(lambda: load.progress().error_rate > 0, timeout=15, what="failed requests")
+    httpx.delete(f"{app.url}/__admin/faults", timeout=5).raise_for_status()
+    load.wait(timeout=60)
+
+    log = read_request_log(load.request_logs())
+    by_name = _outcomes(log)
+    assert set(by_name) == {"GET /api/v1/facility", "GET /api/v1/polyclinics"}
+    facility = by_name["GET /api/v1/facility"]
+    assert facility[Outcome.DEGRADED] > 0
+    assert facility[Outcome.SERVED] == facility[Outcome.FAILED] == 0
+    polyclinics = by_name["GET /api/v1/polyclinics"]
+    assert polyclinics[Outcome.SERVED] > 0
+    assert polyclinics[Outcome.FAILED] > 0
+    assert log.requests == load.locust_requests()  # each request once: locust counted the same
+    stats = httpx.get(f"{app.url}/__admin/stats", timeout=5).json()
+    assert stats["requests"]["GET /api/v1/facility"] == sum(facility.values())
+    assert log.accepted == ()  # a plain user tells the checks of nothing it was promised
+
+
+@pytest.mark.unit
+def test_every_locust_process_loads_the_recording_beside_the_locustfile(
+    supervisor: Supervisor, tmp_path: Path
+) -> None:
+    plan = _plan("http://127.0.0.1:1", tmp_path / "load", run_time_s=1, users=1)
+    argv = worker_argv(plan, master_host="127.0.0.1", master_port=5557)
+    assert argv[argv.index("-f") + 1] == f"{PROBE},{RECORDING_LOCUSTFILE}"
+    folder = tmp_path / "team,load"  # locust's -f would read two files
+    folder.mkdir()
+    (folder / "locustfile.py").write_text(PLAIN)
+    plan = dataclasses.replace(plan, locustfile=folder / "locustfile.py")
+    with pytest.raises(UsageError, match="splits paths at commas"):
+        start_load(supervisor, plan, run_dir=tmp_path)
+
+
+MIXED = textwrap.dedent(
+    """
+    from locust import HttpUser, constant_pacing, task
+
+    from harness.load.users import HarnessUser
+
+
+    class Visitor(HttpUser):
+        wait_time = constant_pacing(0.05)
+
+        @task
+        def facility(self):
+            self.client.get("/api/v1/facility")
+
+
+    class Prober(HarnessUser):
+        wait_time = constant_pacing(0.05)
+
+        @task
+        def polyclinics(self):
+            self.call("GET", "/api/v1/polyclinics")
+    """
+)
+
+
+def test_plain_and_harness_users_on_workers_are_each_recorded_once(
+    start_mock: StartMock, supervisor: Supervisor, tmp_path: Path
+) -> None:
+    """One listener per process, whoever imported the recording first: nothing counted twice."""
+    app = start_mock("patient-app")
+    locustfile = tmp_path / "mixed_load.py"
+    locustfile.write_text(MIXED)
+    plan = _plan(
+        app.url,
+        tmp_path / "load",
+        run_time_s=4,
+        users=4,
+        workers=2,
+        locustfile=locustfile,
+        user_counts={"Visitor": 2, "Prober": 2},
+    )
+    load = start_load(supervisor, plan, run_dir=tmp_path)
+    load.wait(timeout=90)
+    log = read_request_log(load.request_logs())
+    by_name = _outcomes(log)
+    assert set(by_name) == {"GET /api/v1/facility", "GET /api/v1/polyclinics"}
+    stats = httpx.get(f"{app.url}/__admin/stats", timeout=5).json()["requests"]
+    for name, counts in by_name.items():
+        assert sum(counts.values()) == stats[name]
+        assert counts[Outcome.SERVED] == stats[name]
+    assert log.requests == load.locust_requests()

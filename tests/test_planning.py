@@ -28,7 +28,10 @@ def test_pacing_of_other_wait_times_and_of_a_class_without_one(tmp_path: Path) -
     locustfile.write_text(
         textwrap.dedent(
             """
+            import locust
             from locust import HttpUser, constant, constant_pacing, constant_throughput
+            from team.load import TeamUser
+            from team.timing import think_time
 
             class Paced(HttpUser):
                 wait_time = constant_pacing(2)
@@ -39,8 +42,24 @@ def test_pacing_of_other_wait_times_and_of_a_class_without_one(tmp_path: Path) -
             class Busy(HttpUser):
                 wait_time = constant_throughput(4)
 
-            class Unknown(HttpUser):
+            class BackToBack(HttpUser):  # locust's default wait_time: constant(0)
                 pass
+
+            class AlsoBackToBack(locust.FastHttpUser):
+                pass
+
+            class Inherits(BackToBack):
+                pass
+
+            class Elsewhere(TeamUser):  # its base may set one
+                pass
+
+            class Unread(HttpUser):
+                wait_time = think_time()
+
+            class Method(HttpUser):
+                def wait_time(self):
+                    return 2
             """
         )
     )
@@ -48,7 +67,12 @@ def test_pacing_of_other_wait_times_and_of_a_class_without_one(tmp_path: Path) -
         "Paced": 2.0,
         "Steady": pytest.approx(0.5),
         "Busy": 0.25,
-        "Unknown": 1.0,
+        "BackToBack": ASSUMED_LATENCY_S,
+        "AlsoBackToBack": ASSUMED_LATENCY_S,
+        "Inherits": ASSUMED_LATENCY_S,
+        "Elsewhere": 1.0,
+        "Unread": 1.0,
+        "Method": 1.0,
     }
 
 

@@ -17,7 +17,10 @@ import pytest
 
 from harness.net import free_port
 from harness.process import ProcessSpec, Supervisor, wait_until
+from harness.results.timeline import read_request_log
+from harness.results.vocabulary import Outcome
 from harness.toxiproxy.install import locate
+from mock_services.common.dataset import generate
 
 pytestmark = pytest.mark.integration
 
@@ -241,3 +244,131 @@ def test_a_client_with_its_own_locustfile(tmp_path: Path) -> None:
     assert integrity["accepted"]["registration"] > 0
     assert integrity["ledger_records"]["registration"] >= integrity["accepted"]["registration"]
     assert integrity["lost"] == 0
+
+
+# A team's existing locustfile: plain HttpUser, no harness import; the patients are the seeded
+# ones the mocks know (`python -m mock_services dataset --seed 1`), written in by the test.
+TEAM_LOCUSTFILE = '''
+"""The front desk's own load test, as the team runs it with plain locust."""
+
+import datetime as dt
+import itertools
+
+from locust import HttpUser, between, task
+
+PATIENTS = __PATIENTS__  # (nik, tglLahir)
+WIB = dt.timezone(dt.timedelta(hours=7))  # the services' day
+_visits = itertools.count()
+_readers = itertools.count()
+
+
+class FrontDesk(HttpUser):
+    wait_time = between(0.1, 0.3)
+
+    @task(2)
+    def register(self):
+        n = next(_visits)
+        nik, _born = PATIENTS[n % len(PATIENTS)]
+        day = dt.datetime.now(WIB).date() + dt.timedelta(days=n // len(PATIENTS))
+        visit = {"nik": nik, "kodepoli": "INT", "tanggal": day.isoformat()}
+        self.client.post("/registrations", json=visit, name="/registrations")
+
+    @task(2)
+    def lab_results(self):
+        nik, born = PATIENTS[-1 - next(_readers) % len(PATIENTS)]
+        self.client.get(f"/lab-results?nik={nik}&tglLahir={born}", name="/lab-results")
+
+    @task
+    def health(self):
+        self.client.get("/health")
+'''
+
+TEAM_CLIENT = """
+name: team-front-desk
+command: [python, -m, examples.reference_client, --build, resilient, --port, "{port}",
+          --replay-interval, "0.5"]
+cwd: __ROOT__
+env:
+  BPJS_URL: "{bpjs_url}"
+  ERM_URL: "{erm_url}"
+  PATIENT_APP_URL: "{patient_app_url}"
+  CLIENT_DB: "{work_dir}/client.db"
+base_url: "http://127.0.0.1:{port}"
+readiness: {path: /health, timeout: 30s}
+degraded_marker: {header: X-Degraded}
+locustfile: team_load.py
+"""
+
+# The ERM and the patient app down together: the client queues registrations offline (marked
+# X-Degraded: degraded) and has no copy of lab results it never read (503: failed).
+TEAM_SCENARIO = """
+name: team-locustfile
+title: A team's plain locustfile through an ERM and patient-app outage
+stack: {services: [bpjs, erm, patient-app], seed: 1}
+client: client.yaml
+load: {users: {FrontDesk: 4}, spawn_rate: 4, duration: 7s}
+timeline:
+  steps:
+    - {at: 0.5s, for: 3s, target: erm, fault: {kind: down}}
+    - {at: 0.5s, for: 3s, target: patient-app, fault: {kind: down}}
+steady_state:
+  before: {duration: 2s, min_served_rate: 0.9}
+  after: {duration: 3s, min_served_rate: 0.5}
+drain: 3s
+checks:
+  served_rate: {during: 0.2}
+  no_duplicates: true  # from the ledgers alone; nothing_lost needs accepted records
+  client_alive: true
+"""
+
+
+@pytest.mark.e2e
+def test_a_plain_locustfile_runs_unchanged(tmp_path: Path) -> None:
+    """Bring your own locustfile (docs/custom-load.md): plain HttpUser classes, recorded and
+    classified like the harness's own users, without what they cannot give (accepted records)."""
+    patients = [(p.nik, p.tglLahir) for p in generate(1).patients if p.aktif]
+    (tmp_path / "team_load.py").write_text(TEAM_LOCUSTFILE.replace("__PATIENTS__", repr(patients)))
+    (tmp_path / "client.yaml").write_text(TEAM_CLIENT.replace("__ROOT__", str(ROOT)))
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(TEAM_SCENARIO)
+
+    checked = _harness("validate", str(scenario))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "warning:" not in checked.stdout  # the plain class's pacing is read for the estimate
+
+    reports = tmp_path / "reports"
+    done = _harness("run", str(scenario), "--report-dir", str(reports))
+    assert done.returncode == 0, done.stdout + done.stderr
+    journal = _journal(done.stdout)
+    timeline = journal["timeline"]
+    assert isinstance(timeline, dict)
+    names = {"POST /registrations", "GET /lab-results", "GET /health"}
+    assert set(timeline["requests_by_name"]) == names
+    first = timeline["per_second"][0]  # 2.5 s before the faults
+    assert first["served"] > 0
+    assert first["failed"] == first["degraded"] == 0
+    phases = {p["phase"]: p for p in timeline["per_phase"]}
+    assert phases["during"]["degraded"] > 0
+    assert phases["during"]["failed"] > 0
+    load = journal["load"]
+    assert isinstance(load, dict)
+    assert load["recorded"] == load["locust_counted"]  # each request recorded once
+    assert load["problems"] == []
+
+    log = read_request_log(sorted((reports / str(journal["run_id"]) / "load").glob("*.jsonl")))
+    outcomes = {name: dict.fromkeys(Outcome, 0) for name in names}
+    for bucket in log.buckets:
+        for outcome in Outcome:
+            outcomes[bucket.name][outcome] += bucket.count(outcome)
+    registrations, lab_results = outcomes["POST /registrations"], outcomes["GET /lab-results"]
+    assert registrations[Outcome.SERVED] > 0
+    assert registrations[Outcome.DEGRADED] > 0  # the offline queue, marked X-Degraded
+    assert lab_results[Outcome.SERVED] > 0
+    assert lab_results[Outcome.FAILED] > 0  # nothing cached to fall back on
+    # What a plain user cannot tell the checks: what the patient was told was accepted. The
+    # ledgers are read all the same, and judged for duplicates.
+    integrity = journal["integrity"]
+    assert isinstance(integrity, dict)
+    assert sum(integrity["accepted"].values()) == 0
+    assert integrity["ledger_records"]["registration"] > 0
+    assert {c["id"]: c["status"] for c in journal["checks"]}["no_duplicates"] == "pass"

@@ -15,6 +15,10 @@ master, which writes one request log for all of them, with each worker's flush m
 judged while the load runs waits for the marks of the seconds it judges (`records_through`).
 locust's own count of the run's requests is kept in `locust-stats.json` beside the request logs,
 for the journal to compare with what was recorded (`locust_requests`).
+
+Every locust process also loads RECORDING_LOCUSTFILE beside the plan's locustfile, so a
+locustfile that knows nothing of the harness (plain `HttpUser` classes) runs unchanged and its
+requests are recorded like those of users on `harness.load.users.HarnessUser`.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from harness.process import ManagedProcess, ProcessSpec, Supervisor, wait_until
 from harness.results.timeline import Header
 
 BUILTIN_LOCUSTFILE: Final = Path(__file__).with_name("locustfile.py")
+RECORDING_LOCUSTFILE: Final = Path(__file__).with_name("harness_recording.py")
 BUILTIN_USERS: Final = ("FrontDeskStaff", "RetryingFrontDeskStaff", "AppPatient", "EhacTraveller")
 STOP_TIMEOUT_S: Final = 5.0
 LOCUST_STATS: Final = "locust-stats"  # locust adds .json
@@ -63,7 +68,9 @@ class LoadPlan:
 
 
 def _locust(plan: LoadPlan) -> list[str]:
-    return [sys.executable, "-m", "locust", "-f", str(plan.locustfile)]
+    # The recording is loaded beside any locustfile: a plain HttpUser's requests count too.
+    files = f"{plan.locustfile},{RECORDING_LOCUSTFILE}"
+    return [sys.executable, "-m", "locust", "-f", files]
 
 
 def _common(_plan: LoadPlan) -> list[str]:
@@ -341,6 +348,11 @@ def start_load(sup: Supervisor, plan: LoadPlan, *, run_dir: Path) -> LoadRun:
         raise UsageError("the load has no users: give load.users counts above zero")
     if not plan.locustfile.is_file():
         raise UsageError(f"locustfile {plan.locustfile} does not exist; fix the path")
+    if "," in str(plan.locustfile):
+        raise UsageError(
+            f"locustfile {plan.locustfile}: locust's -f splits paths at commas; rename the file "
+            "or a folder on its path"
+        )
     run_dir.mkdir(parents=True, exist_ok=True)
     plan.config.write(run_dir / "load-config.json")  # for the record; locust gets it as an option
     env = {"PYTHONUNBUFFERED": "1"}

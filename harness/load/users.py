@@ -2,9 +2,12 @@
 
 Import this only from a locustfile: it imports locust, which monkey-patches the process.
 
-Every request a `HarnessUser` makes is recorded, per second of its start, as served, degraded or
-failed, in the `harness-requests/1` log the checks read (harness.results.timeline). The default
-classification works for any client that marks fallback answers (client file: degraded marker):
+Every request of every user class in a locust process the harness starts is recorded, per second
+of its start, as served, degraded or failed, in the `harness-requests/1` log the checks read
+(harness.results.timeline): the runner loads this module into each of them
+(harness/load/harness_recording.py), so a plain `HttpUser` of a team's existing locustfile counts
+too. The default classification works for any client that marks fallback answers (client file:
+degraded marker):
 
 - an exception (connection refused, reset, timeout), or a status outside 2xx: failed;
 - a 2xx carrying the degraded marker (a header, or a true top-level JSON field): degraded;
@@ -13,7 +16,8 @@ classification works for any client that marks fallback answers (client file: de
 Override `outcome_of` for a client with other conventions, or set one request's outcome with
 `self.classify(response, Outcome.DEGRADED)` inside a `catch_response=True` block. Tell the checks
 what a patient was told was accepted with `self.accepted(kind, key, ...)`; they then prove that it
-reached the backend exactly once.
+reached the backend exactly once. A user that stays a plain `HttpUser` calls the same recording
+API as functions: `classify`, `record_accepted`, `record_wrong` (with `shared_truth()` to judge by).
 
     class Registrar(HarnessUser):
         @task
@@ -44,7 +48,18 @@ from harness.results.timeline import Header, RequestRecorder, WorkerEvent
 from harness.results.vocabulary import Outcome
 from mock_services.common.dataset import Dataset, Patient, generate
 
-__all__ = ["HarnessUser", "Outcome", "RecordKind", "Truth", "load_config", "shared_dataset"]
+__all__ = [
+    "HarnessUser",
+    "Outcome",
+    "RecordKind",
+    "Truth",
+    "classify",
+    "load_config",
+    "record_accepted",
+    "record_wrong",
+    "shared_dataset",
+    "shared_truth",
+]
 
 USER_KEY: Final = "harness_user"
 OUTCOME_KEY: Final = "harness_outcome"
@@ -137,6 +152,56 @@ def default_outcome(response: Response | None, exception: BaseException | None) 
         except ValueError:
             body = None
     return Outcome.DEGRADED if marker.matches(response.headers, body) else Outcome.SERVED
+
+
+def classify(response: Any, outcome: Outcome) -> None:
+    """Set the outcome of a request made with catch_response=True (before the block ends)."""
+    response.request_meta["context"][OUTCOME_KEY] = outcome
+
+
+def record_wrong(response: Any, reason: str, *, said: str = "", truth: str = "") -> None:
+    """Classify an answer as wrong: it contradicts the truth (call inside the request's
+    `catch_response=True` block). `reason` says how, in a line; `said` and `truth` quote what
+    the client said and what was true. A few examples per request name reach the journal."""
+    classify(response, Outcome.WRONG)
+    recorder = _State.recorder
+    if recorder is not None:
+        meta = response.request_meta
+        name = f"{meta.get('request_type', '')} {meta.get('name', '')}".strip()
+        recorder.wrong(name, at=time.time(), reason=reason, said=said, truth=truth)
+
+
+def record_accepted(
+    kind: RecordKind,
+    key: Mapping[str, str],
+    *,
+    name: str = "",
+    idempotency_key: str | None = None,
+    reference: str | None = None,
+    provisional: bool = False,
+) -> None:
+    """Record what the patient was told was accepted, keyed as the backend keys it.
+
+    `reference` is what the patient was given (queue number, booking code, receipt); once the
+    run is over it must match the backend's ledger, unless `provisional` (the answer said the
+    reference is provisional: offline, pending, marked degraded), else it is a wrong answer.
+
+    `key` holds exactly the kind's natural-key fields under the ledger's names
+    (`harness.results.ledger.NATURAL_KEYS`: a booking's date is `tanggalperiksa`), or is empty
+    when `idempotency_key` is given. The run refuses any other key when it reads the request
+    log (exit 2): see docs/custom-load.md.
+    """
+    recorder = _State.recorder
+    if recorder is not None:
+        recorder.accepted(
+            kind,
+            key,
+            at=time.time(),
+            name=name,
+            idempotency_key=idempotency_key,
+            reference=reference,
+            provisional=provisional,
+        )
 
 
 def _on_parser(parser: Any, **_: Any) -> None:
@@ -404,7 +469,7 @@ class HarnessUser(HttpUser):
 
     def classify(self, response: Any, outcome: Outcome) -> None:
         """Set the outcome of a request made with catch_response=True (before the block ends)."""
-        response.request_meta["context"][OUTCOME_KEY] = outcome
+        classify(response, outcome)
 
     def json_of(self, response: Any) -> dict[str, Any]:
         """The answer's JSON object, or {} when it is not JSON or not an object. Use it inside a
@@ -420,12 +485,7 @@ class HarnessUser(HttpUser):
         """Classify an answer as wrong: it contradicts the truth (call inside the request's
         `catch_response=True` block). `reason` says how, in a line; `said` and `truth` quote what
         the client said and what was true. A few examples per request name reach the journal."""
-        self.classify(response, Outcome.WRONG)
-        recorder = _State.recorder
-        if recorder is not None:
-            meta = response.request_meta
-            name = f"{meta.get('request_type', '')} {meta.get('name', '')}".strip()
-            recorder.wrong(name, at=time.time(), reason=reason, said=said, truth=truth)
+        record_wrong(response, reason, said=said, truth=truth)
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """self.client.request with the patient's patience as the timeout (unless given)."""
@@ -442,28 +502,15 @@ class HarnessUser(HttpUser):
         reference: str | None = None,
         provisional: bool = False,
     ) -> None:
-        """Record what the patient was told was accepted, keyed as the backend keys it.
-
-        `reference` is what the patient was given (queue number, booking code, receipt); once the
-        run is over it must match the backend's ledger, unless `provisional` (the answer said the
-        reference is provisional: offline, pending, marked degraded), else it is a wrong answer.
-
-        `key` holds exactly the kind's natural-key fields under the ledger's names
-        (`harness.results.ledger.NATURAL_KEYS`: a booking's date is `tanggalperiksa`), or is empty
-        when `idempotency_key` is given. The run refuses any other key when it reads the request
-        log (exit 2): see docs/custom-load.md.
-        """
-        recorder = _State.recorder
-        if recorder is not None:
-            recorder.accepted(
-                kind,
-                key,
-                at=time.time(),
-                name=name,
-                idempotency_key=idempotency_key,
-                reference=reference,
-                provisional=provisional,
-            )
+        """Record what the patient was told was accepted (`record_accepted`)."""
+        record_accepted(
+            kind,
+            key,
+            name=name,
+            idempotency_key=idempotency_key,
+            reference=reference,
+            provisional=provisional,
+        )
 
     def next_patient(self) -> tuple[int, Patient]:
         """(round, patient): patients in turn, this process's share only (workers do not overlap).

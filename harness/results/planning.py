@@ -10,7 +10,8 @@ for p95, 368 for p99). `harness validate` warns when a scenario's load cannot de
 
 The estimate: each user of a class makes one request per `wait_time` (read from the locustfile:
 between(a, b) -> (a + b) / 2, constant(x) -> x, constant_pacing(x) -> x, constant_throughput(x)
--> 1 / x) plus ASSUMED_LATENCY_S for the answer; users start at spawn_rate. It is optimistic on
+-> 1 / x; none on the way to locust's own base classes or HarnessUser -> locust's default,
+constant(0)) plus ASSUMED_LATENCY_S for the answer; users start at spawn_rate. It is optimistic on
 purpose (answers during a fault are often slower, tasks that make several requests are counted
 once): a phase it finds short is short. Phases are laid out as the run lays them out (steady
 state before, the timeline at its time scale, steady state after), fault windows at their
@@ -33,6 +34,8 @@ from harness.scenario.schedule import build_schedule
 
 ASSUMED_LATENCY_S: Final = 0.1
 UNKNOWN_PACING_S: Final = 1.0  # a class whose wait_time the file does not show
+# Bases whose wait_time is locust's default, constant(0): their users make requests back to back.
+NO_WAIT_BASES: Final = frozenset({"User", "HttpUser", "FastHttpUser", "HarnessUser"})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -85,29 +88,46 @@ def _pacing(call: ast.expr) -> float | None:
     return None
 
 
+def _base_name(node: ast.expr) -> str:
+    """`HttpUser` for `HttpUser` and `locust.HttpUser`; "" for anything else."""
+    if isinstance(node, ast.Name):
+        return node.id
+    return node.attr if isinstance(node, ast.Attribute) else ""
+
+
 def user_pacing(locustfile: Path) -> dict[str, float]:
     """Seconds between requests of one user, per class the file defines (inherited from a base
-    class defined in the same file; UNKNOWN_PACING_S where the file does not show it)."""
+    class defined in the same file; a class on locust's own bases or HarnessUser without one
+    waits nothing; UNKNOWN_PACING_S where the file does not show it)."""
     tree = ast.parse(locustfile.read_text(encoding="utf-8"), filename=str(locustfile))
     own: dict[str, float | None] = {}
     bases: dict[str, list[str]] = {}
+    sets_wait: set[str] = set()  # classes with a wait_time of their own, read or not
     for node in tree.body:
         if not isinstance(node, ast.ClassDef):
             continue
-        bases[node.name] = [b.id for b in node.bases if isinstance(b, ast.Name)]
+        bases[node.name] = [_base_name(b) for b in node.bases]
         own[node.name] = None
         for item in node.body:
             if isinstance(item, ast.Assign) and any(
                 isinstance(t, ast.Name) and t.id == "wait_time" for t in item.targets
             ):
                 own[node.name] = _pacing(item.value)
+                sets_wait.add(node.name)
+            elif isinstance(item, ast.FunctionDef) and item.name == "wait_time":
+                sets_wait.add(node.name)
 
     def resolved(name: str, depth: int = 0) -> float | None:
-        if own.get(name) is not None or depth > 10:
+        if name in sets_wait or depth > 10:
             return own.get(name)
         for base in bases.get(name, []):
-            if base in own and (found := resolved(base, depth + 1)) is not None:
-                return found
+            if base in own:
+                if (found := resolved(base, depth + 1)) is not None:
+                    return found
+            elif base in NO_WAIT_BASES:
+                return ASSUMED_LATENCY_S  # locust's default wait_time: constant(0)
+            else:
+                return None  # a base from another module may set one
         return None
 
     return {name: resolved(name) or UNKNOWN_PACING_S for name in own}
