@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tarfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,3 +203,31 @@ def test_from_an_empty_folder_the_installed_harness_lists_and_replays_the_librar
 
 def _wheel_version(wheel: Path) -> str:
     return wheel.name.split("-")[1]
+
+
+def test_the_sdist_holds_every_tracked_file(tmp_path: Path) -> None:
+    """Everything the test suite reads (tests, examples, scenarios, docs, the Makefile, .ci/run,
+    constraints.txt) is a tracked file: the sdist holds them all, and nothing untracked."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout (an unpacked sdist): no tracked files to compare with")
+    built = subprocess.run(
+        [sys.executable, "-m", "build", "--sdist", "--no-isolation", "--outdir", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert "warning" not in (built.stdout + built.stderr).lower(), built.stdout + built.stderr
+    (sdist,) = tmp_path.glob("*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        root, *_ = archive.getnames()
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split("\0")
+    tracked_files = {name for name in tracked if name and (ROOT / name).is_file()}
+    assert tracked_files - names == set()
+    assert {n for n in names if n != "PKG-INFO" and (ROOT / n).is_file()} <= tracked_files
+    assert root.startswith("health_resilience_harness-")
