@@ -18,7 +18,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # What `pip install .` needs: the project file, its readme and license, the packages it lists and
 # the library the wheel carries (pyproject.toml, [tool.hatch.build.targets.wheel.force-include]).
-COPY pyproject.toml LICENSE /src/
+COPY pyproject.toml LICENSE constraints.txt /src/
 COPY docs/pypi.md /src/docs/pypi.md
 COPY harness /src/harness
 COPY mock_services /src/mock_services
@@ -30,7 +30,7 @@ COPY examples/clients /src/examples/clients
 COPY examples/reference_client /src/examples/reference_client
 COPY examples/ci /src/examples/ci
 COPY docs/incidents /src/docs/incidents
-RUN pip install /src && rm -rf /src
+RUN pip install -c /src/constraints.txt /src && rm -rf /src
 
 # Not root. /data holds the mocks' SQLite files (--db /data/<service>.db); a named volume
 # mounted there starts out owned by this user.

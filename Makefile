@@ -28,11 +28,11 @@ install: $(STAMP)
 # Re-resolve constraints.txt (the newest versions pyproject.toml allows) with uv's resolver.
 lock: install
 	$(BIN)/python -m pip install --quiet 'uv>=0.9'
-	$(UV_COMPILE) --quiet -o constraints.txt
+	$(UV_COMPILE) --quiet --upgrade -o constraints.txt
 
 # The whole test suite (not the linters: their rules change between versions) at the lower bounds
 # of pyproject.toml, in its own virtualenv.
-lowest-bounds: install
+lowest-bounds: toxiproxy
 	$(BIN)/python -m pip install --quiet 'uv>=0.9'
 	$(UV_COMPILE) --quiet --resolution lowest-direct -o constraints-lowest.txt
 	$(MAKE) install VENV=.venv-lowest CONSTRAINTS=constraints-lowest.txt

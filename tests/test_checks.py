@@ -576,3 +576,17 @@ def test_steady_state_after_ignores_requests_started_after_the_load_ended() -> N
     )
     assert result is not None
     assert result.passed
+
+
+def test_steady_state_after_is_the_last_seconds_requests_started_in() -> None:
+    # The load's last request started in second 56; locust then took until 60 to stop and exit.
+    # The window is seconds 52-56 (100 requests: enough to show >= 0.95), not 55-59 (40: too few
+    # to tell, an inconclusive check).
+    quiet_exit = {s: (0, 0, 0) for s in range(57, DURATION)}
+    result = steady_state_after(
+        SteadyStateWindow(duration=5, min_served_rate=0.95), run_of(quiet_exit, default=(20, 0, 0))
+    )
+    assert result is not None
+    assert result.evidence is not None
+    assert (result.evidence.n, result.evidence.good) == (100, 100)
+    assert result.passed

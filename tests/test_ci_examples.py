@@ -51,9 +51,10 @@ def _is_github(path: Path) -> bool:
 
 
 def _variables(path: Path) -> dict[str, str]:
-    """The pipeline's own variables: the workflow's `env:` (GitHub), `variables:` (GitLab)."""
+    """The pipeline's own variables: the workflow's `env:` (GitHub), the `.harness` template's
+    `variables:` (GitLab: nothing global, so that an include changes none of the team's jobs)."""
     document = _load(path)
-    found = document["env"] if _is_github(path) else document["variables"]
+    found = document["env"] if _is_github(path) else document[".harness"]["variables"]
     return {str(name): str(value) for name, value in found.items()}
 
 
@@ -320,3 +321,13 @@ def test_the_github_workflow_passes_actionlint(pipeline: Any, initialised: Path)
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_gitlab_include_changes_none_of_the_teams_jobs() -> None:
+    # A global `stages:` would drop the default build/deploy stages of the including pipeline,
+    # and global `variables:` would reach every job of the team's.
+    document = _load(GITLAB)
+    assert "stages" not in document
+    assert "variables" not in document
+    assert "default" not in document
+    assert document["resilience"].get("stage", "test") == "test"

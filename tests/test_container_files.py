@@ -132,6 +132,10 @@ def _instructions(keyword: str) -> list[Instruction]:
     return [i for i in _dockerfile() if i.keyword == keyword]
 
 
+def _run_lines() -> list[str]:
+    return [line for line in DOCKERFILE.read_text(encoding="utf-8").splitlines() if "RUN " in line]
+
+
 def _build_inputs() -> set[str]:
     """What `pip install .` reads (pyproject.toml): the readme, the license files, the packages and
     the library the wheel carries (hatchling's force-include sources)."""
@@ -280,7 +284,9 @@ def test_image_exposes_the_mock_ports() -> None:
 
 def test_image_copies_what_pip_install_needs_and_the_build_context_holds_only_that() -> None:
     copied = {word for copy in _instructions("COPY") for word in copy.words()[:-1]}
-    assert copied == _build_inputs()
+    # ...and the exact versions it installs them at, as `make install` does.
+    assert copied == {*_build_inputs(), "constraints.txt"}
+    assert any("pip install -c /src/constraints.txt" in run for run in _run_lines())
     lines = [
         line.strip()
         for line in DOCKERIGNORE.read_text(encoding="utf-8").splitlines()

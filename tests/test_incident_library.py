@@ -167,8 +167,8 @@ def test_a_slow_commit_makes_a_client_without_keys_register_twice(tmp_path: Path
 @pytest.mark.e2e
 def test_schedule_lies_catch_a_client_that_shows_empty_data_as_normal(tmp_path: Path) -> None:
     """Drifted and malformed timetables: the lenient build never fails a request and never marks
-    anything degraded, so served_rate cannot see it; `no_wrong_answers` does, with examples of
-    what the patient was told and what was true."""
+    anything degraded, so only judging its answers shows it; `no_wrong_answers` fails, with
+    examples of what the patient was told and what was true."""
     block = BLOCKS / "schedule-lies.yaml"
     lenient = ROOT / "examples" / "clients" / "lenient.yaml"
     done = _harness("run", str(block), "--client", str(lenient), "--report-dir", str(tmp_path))

@@ -86,7 +86,10 @@ def test_a_builtin_client_is_found_by_name_and_an_unknown_one_lists_them() -> No
         library.resolve_client("mine.yaml")
 
 
-def test_a_tag_is_looked_up_in_the_builtin_library_and_a_users_own_folder(tmp_path: Path) -> None:
+def test_a_tag_is_looked_up_in_the_builtin_library_and_a_users_own_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no ./scenarios here
     ci = sorted(select_scenarios("ci", library=scenario_dirs()))
     assert [p.name for p in ci] == sorted(
         ["bpjs-outage.yaml", *(p.name for p in SCENARIOS.glob("incident-*.yaml"))]
@@ -130,7 +133,8 @@ def test_schema_write_copies_the_published_schemas(tmp_path: Path) -> None:
     for name in ("scenario", "client", "journal"):
         written = tmp_path / "schemas" / f"{name}.schema.json"
         assert written.read_bytes() == (ROOT / "harness/schemas" / written.name).read_bytes()
-    assert "$schema=scenario.schema.json" in done.stdout
+    assert "$schema=" in done.stdout
+    assert "schemas/scenario.schema.json (the path relative to that file)" in done.stdout
     printed = harness_in_process("schema", "client")
     assert json.loads(printed.stdout)["title"] == "Harness client file"
     a_file = tmp_path / "f"
@@ -157,3 +161,22 @@ def test_run_names_an_unknown_scenario_or_client_in_one_line(tmp_path: Path) -> 
         assert done.returncode == 2, done.stderr
         assert words in done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_a_tag_inherited_through_extends_selects_the_file(tmp_path: Path) -> None:
+    own = tmp_path / "clinic-erm-down.yaml"
+    own.write_text("extends: incident-2\nname: clinic-erm-down\n", encoding="utf-8")
+    assert own in select_scenarios("erm", library=scenario_dirs(tmp_path))
+
+
+def test_a_bare_tag_wins_over_a_folder_of_that_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "ci"
+    folder.mkdir()
+    (folder / "ours.yaml").write_text("name: ours\ntags: [mine]\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    by_tag = select_scenarios("ci", library=scenario_dirs())
+    assert by_tag == select_scenarios("ci", library=scenario_dirs(SCENARIOS))  # the library's
+    for spelled in ("./ci", "ci/"):
+        assert select_scenarios(spelled, library=scenario_dirs()) == [Path(spelled) / "ours.yaml"]

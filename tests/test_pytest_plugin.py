@@ -646,6 +646,7 @@ def test_harness_client_is_a_target_of_kill_and_pause_and_keeps_its_files(
         import pytest
 
         from harness.process import wait_until
+        from mock_services.common import clock
 
         def test_power_cut(harness_client, harness_stack, chaos):
             patient = harness_stack.dataset.patients[0]

@@ -290,7 +290,7 @@ def test_yaml_syntax_and_duplicate_keys(tmp_path: Path) -> None:
 
 
 def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
-    assert_usage_error(harness("validate", str(tmp_path / "nope.yaml")), "no such file")
+    assert_usage_error(harness("validate", str(tmp_path / "nope.yaml")), "no such scenario file")
 
 
 def test_list_reports_invalid_files_but_lists_the_rest(tmp_path: Path) -> None:

@@ -128,18 +128,23 @@ def harness_client(
 ) -> SessionClient:
     """The client under test of --harness-client (HARNESS_CLIENT, ini harness_client), started
     on the session stack and wired to its proxies; `chaos.fault("client", "kill")` can hit it."""
+    from harness import library
     from harness.errors import HarnessError
 
     settings = settings_of(pytestconfig)
     if settings.client is None:
         pytest.fail(
             "harness_client needs a client file: pass --harness-client FILE (or set "
-            "HARNESS_CLIENT, or the ini key harness_client), e.g. examples/clients/resilient.yaml",
+            "HARNESS_CLIENT, or the ini key harness_client): your client file (`harness init` "
+            "writes one), or a built-in client's name such as resilient",
             pytrace=False,
         )
     try:
+        client = settings.client
+        if not client.is_file():  # a built-in reference client by name: "resilient"
+            client = library.builtin_clients().get(str(client), client)
         return _harness_running.start_client(
-            settings.client,
+            client,
             work_dir=tmp_path_factory.mktemp("harness-client"),
             allowed_hosts=settings.allowed_hosts,
         )

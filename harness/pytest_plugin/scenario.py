@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness import library
 from harness.errors import HarnessError
 from harness.pytest_plugin.settings import PluginSettings
 from harness.report import REPORT_FILE
@@ -53,15 +54,20 @@ def request_from_marker(
         extra = f" (unknown: {', '.join(unknown)})" if unknown else ""
         raise ScenarioMarkerError(f"@pytest.mark.scenario takes one path{extra}: {usage}")
     scenario = root / args[0]
+    builtin = library.find_builtin_scenario(str(args[0])) if "/" not in str(args[0]) else None
+    if not scenario.is_file() and builtin is not None:
+        scenario = builtin.path  # a built-in scenario by name: "incident-2"
     if not scenario.is_file():
         raise ScenarioMarkerError(
             f"@pytest.mark.scenario: {scenario} does not exist (paths are relative to the rootdir "
-            f"{root}); see `harness list`"
+            f"{root}), and {args[0]} names no built-in scenario; see `harness list`"
         )
     client_arg = kwargs.get("client")
     if client_arg is not None and not isinstance(client_arg, str | Path):
         raise ScenarioMarkerError(f"@pytest.mark.scenario: client is a path: {usage}")
     client = root / client_arg if client_arg is not None else settings.client
+    if client is not None and not client.is_file():
+        client = library.builtin_clients().get(str(client_arg or settings.client), client)
     if client is not None and not client.is_file():
         raise ScenarioMarkerError(
             f"client definition {client} does not exist; fix the marker's client=, "

@@ -336,8 +336,15 @@ def steady_state_after(window: SteadyStateWindow, run: RunData) -> CheckResult |
     load, all of them after every fault; None when the run ends with a fault still on."""
     span = math.ceil(window.duration)
     spans = run.phases()
+    seconds = run.seconds()
+    # The load's last second is the last one a request started in: after it come locust's stop
+    # (up to its --stop-timeout) and exit, seconds in which no request starts. Counting those
+    # would judge the window on a fraction of its requests.
+    started = [s.second for s in seconds if s.total]
     end = math.floor(run.duration)  # whole seconds of load; a late finisher's second is not one
-    last = [s for s in run.seconds() if end - span <= s.second < end]
+    if started:
+        end = min(end, max(started) + 1)
+    last = [s for s in seconds if end - span <= s.second < end]
     if not last or any(phase_at(spans, s.second + 0.5) is not Phase.AFTER for s in last):
         return None
     return _rate_result(

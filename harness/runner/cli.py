@@ -54,7 +54,8 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "--scenario-dir",
         type=Path,
         metavar="DIR",
-        help="your own folder of scenarios: --suite TAG also runs those of them with the tag",
+        help="your own folder of scenarios (default: ./scenarios, if there is one): --suite TAG "
+        "also runs those of them with the tag",
     )
     parser.add_argument(
         "--client",

@@ -227,7 +227,8 @@ def run_scenario(
     if loaded.client is None:
         raise UsageError(
             f"{loaded.path}: the scenario names no client under test; give one with --client "
-            "(e.g. --client examples/clients/resilient.yaml) or a `client:` key in the file"
+            "(your client file, which `harness init` writes, or --client resilient to try the "
+            "reference client) or a `client:` key in the file"
         )
     return run(
         loaded.scenario,
@@ -260,7 +261,7 @@ def _resolve_client(
     if chosen is None:
         raise UsageError(
             f"scenario {scenario.name} names no client under test; pass client= (a "
-            "ClientDefinition or a client file such as examples/clients/resilient.yaml)"
+            'ClientDefinition, a client file, or a built-in client\'s name such as "resilient")'
         )
     if isinstance(chosen, ClientDefinition):
         issues = chosen.target_issues(allowed_hosts=allowed_hosts)

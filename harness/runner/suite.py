@@ -7,7 +7,7 @@
 
 A selector that is an existing directory means every *.yaml / *.yml under it; otherwise it is a tag,
 and the suite is every scenario with that tag in the built-in library (harness.library) and in
-`scenario_dir`, a user's own folder, if given. Every scenario is
+`scenario_dir`, a user's own folder (default: ./scenarios, if there is one). Every scenario is
 validated (with its client) before the first one starts, so that a typo in the last file costs
 seconds, not the runs before it. An invalid scenario or an infrastructure failure (exit 2 / 3)
 stops the suite at once with its message.
@@ -65,10 +65,11 @@ from harness.runner.engine import run_scenario
 from harness.runner.events import Subscriber
 from harness.runner.options import RunOptions
 from harness.runner.signals import interruptible
+from harness.scenario.extends import read_scenario
 from harness.scenario.loader import ScenarioFile, find_scenario_files, load_scenario
 from harness.scenario.schedule import build_schedule
 from harness.toxiproxy.install import Source
-from harness.yamlmodel import FileProblem, InvalidFileError, read_yaml
+from harness.yamlmodel import FileProblem, InvalidFileError
 
 RUNNING_SERVER: Final = Source.RUNNING_SERVER.value
 SUITE_FILE: Final = "suite.json"
@@ -78,6 +79,7 @@ JOURNAL_LINE: Final = "journal:"  # what `harness run` prints (harness.runner.cl
 ERROR_LINE: Final = "harness: error: "
 INDEX_FILE: Final = "index.html"
 JUNIT_FILE: Final = "junit.xml"
+DEFAULT_SCENARIO_DIR: Final = Path("scenarios")
 _TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _VERDICT_CODES: Final = (ExitCode.OK, ExitCode.CHECK_FAILED, ExitCode.INCONCLUSIVE)
 """What a child `harness run` exits with when it wrote a journal (whatever --inconclusive)."""
@@ -92,7 +94,8 @@ class SuiteOptions:
     run: RunOptions = field(default_factory=RunOptions)
     """How every run goes, as for a single run; the suite's directory goes in `run.report_dir`."""
     scenario_dir: Path | None = None
-    """A user's own folder of scenarios, where tags are looked up besides the built-in library."""
+    """A user's own folder of scenarios, where tags are looked up besides the built-in library;
+    None: ./scenarios, if there is one."""
     summary_to: Path | None = None
     """A file to append the suite's summary.md to (e.g. $GITHUB_STEP_SUMMARY); None: none."""
     parallel: int = 1
@@ -120,7 +123,10 @@ class SuiteResult:
 
 
 def scenario_dirs(configured: Path | None = None) -> list[Path]:
-    """Where tags are looked up: a user's own folder (--scenario-dir), then the built-in library."""
+    """Where tags are looked up: a user's own folder (--scenario-dir; without it ./scenarios, if
+    there is one), then the built-in library."""
+    if configured is None and DEFAULT_SCENARIO_DIR.is_dir():
+        configured = DEFAULT_SCENARIO_DIR
     dirs = [] if configured is None else [configured]
     builtin = builtin_scenarios_dir()
     if not any(_same(d, builtin) for d in dirs):
@@ -138,7 +144,10 @@ def select_scenarios(selector: str, *, library: Path | Sequence[Path]) -> list[P
     `library`: the folder(s) a tag is looked up in, each file once (`scenario_dirs`)."""
     folders = [library] if isinstance(library, Path) else list(library)
     as_path = Path(selector)
-    if as_path.is_dir():
+    # A bare word that is a tag of the library is the tag, even where a folder of that name
+    # exists (many repositories have a ci/ folder): write ./ci or ci/ for the folder.
+    bare_tag = _TAG.match(selector) is not None and selector in _known_tags(folders)
+    if as_path.is_dir() and not bare_tag:
         found = find_scenario_files([as_path])
         if not found:
             raise UsageError(
@@ -172,10 +181,16 @@ def select_scenarios(selector: str, *, library: Path | Sequence[Path]) -> list[P
     return found
 
 
+def _known_tags(folders: Sequence[Path]) -> set[str]:
+    existing = [folder for folder in folders if folder.is_dir()]
+    return {tag for path in find_scenario_files(existing) for tag in _tags_of(path)}
+
+
 def _tags_of(path: Path) -> list[str]:
-    """The `tags` of a file, read without validating it (validation comes once selected)."""
+    """The `tags` of a file, with what it `extends:`, read without validating it (validation comes
+    once selected)."""
     try:
-        data, _ = read_yaml(path)
+        data = read_scenario(path).data
     except InvalidFileError:
         return []
     tags = data.get("tags") if isinstance(data, dict) else None
@@ -202,7 +217,8 @@ def _validate_all(files: list[Path], options: SuiteOptions) -> list[ScenarioFile
         if item.client is None:
             raise UsageError(
                 f"{item.path}: scenario {item.scenario.name} of the suite names no client under "
-                "test; give --client FILE (e.g. --client examples/clients/resilient.yaml) or a "
+                "test; give --client FILE (your client file, which `harness init` writes, or "
+                "--client resilient to try the reference client) or a "
                 "`client:` key in the file"
             )
     return loaded

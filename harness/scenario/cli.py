@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -19,9 +20,11 @@ from harness.client import load_client
 from harness.durations import format_duration
 from harness.errors import ExitCode, UsageError
 from harness.load.runner import BUILTIN_LOCUSTFILE
+from harness.results.journal import SCHEMA_PATH as JOURNAL_SCHEMA_PATH
 from harness.scenario.incidents import INCIDENTS
 from harness.scenario.loader import ScenarioFile, load_scenario, locustfile_of, validate_paths
 from harness.scenario.schedule import build_schedule
+from harness.scenario.schema import CLIENT_SCHEMA_PATH, SCENARIO_SCHEMA_PATH
 from harness.yamlmodel import FileProblem, InvalidFileError
 
 
@@ -117,7 +120,10 @@ def positive_float(text: str) -> float:
 
 def _validate(args: argparse.Namespace) -> int:
     allowed = tuple(args.allow_host)
-    loaded, problems = validate_paths(args.paths, allowed_hosts=allowed)
+    # A built-in scenario or reference client may be named as for `harness run`.
+    paths = [p if p.exists() else library.resolve_scenario(str(p)) for p in args.paths]
+    args.client = [p if p.exists() else library.resolve_client(str(p)) for p in args.client]
+    loaded, problems = validate_paths(paths, allowed_hosts=allowed)
     for item in loaded:
         incident = (
             f"incident {item.scenario.incident}" if item.scenario.incident else "building block"
@@ -138,7 +144,7 @@ def _validate(args: argparse.Namespace) -> int:
             except InvalidFileError as exc:
                 problems += exc.problems
     if not loaded and not args.client and not problems:
-        raise UsageError(f"no *.yaml or *.yml files under {', '.join(map(str, args.paths))}")
+        raise UsageError(f"no *.yaml or *.yml files under {', '.join(map(str, paths))}")
     _raise_if(problems)
     return int(ExitCode.OK)
 
@@ -212,17 +218,16 @@ def _print_table(rows: list[dict[str, str | int | float | None]]) -> None:
         print("(no valid scenarios)", file=sys.stderr)
 
 
-SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
 SCHEMAS = {
-    "scenario": "scenario.schema.json",
-    "client": "client.schema.json",
-    "journal": "journal.schema.json",
+    "scenario": SCENARIO_SCHEMA_PATH,
+    "client": CLIENT_SCHEMA_PATH,
+    "journal": JOURNAL_SCHEMA_PATH,
 }
 
 
 def _schema(args: argparse.Namespace) -> int:
     if args.write is None:
-        sys.stdout.write((SCHEMA_DIR / SCHEMAS[args.kind]).read_text(encoding="utf-8"))
+        sys.stdout.write(SCHEMAS[args.kind].read_text(encoding="utf-8"))
         return int(ExitCode.OK)
     target: Path = args.write
     if target.exists() and not target.is_dir():
@@ -230,10 +235,14 @@ def _schema(args: argparse.Namespace) -> int:
             f"--write {target}: not a directory; give the folder to put the schemas in"
         )
     target.mkdir(parents=True, exist_ok=True)
-    for name in SCHEMAS.values():
-        (target / name).write_text((SCHEMA_DIR / name).read_text(encoding="utf-8"), "utf-8")
-        print(f"wrote {target / name}")
-    print("then start a scenario file with: # yaml-language-server: $schema=scenario.schema.json")
+    for published in SCHEMAS.values():
+        (target / published.name).write_text(published.read_text(encoding="utf-8"), "utf-8")
+        print(f"wrote {target / published.name}")
+    modeline = os.path.relpath(target / SCENARIO_SCHEMA_PATH.name)
+    print(
+        f"then start a scenario file with: # yaml-language-server: $schema={modeline} "
+        "(the path relative to that file)"
+    )
     return int(ExitCode.OK)
 
 
