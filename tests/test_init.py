@@ -23,6 +23,7 @@ from harness.scaffold.files import (
     LOCUSTFILE,
     SCENARIO_DIR,
     SCENARIO_FILE,
+    SCHEMA_DIR,
     Pipeline,
     pipeline_example,
     pipeline_variables,
@@ -36,7 +37,8 @@ from harness.yamlmodel import read_yaml
 pytestmark = pytest.mark.integration
 
 HARNESS = Path(sys.executable).with_name("harness")
-EVERY_FILE = (CLIENT_FILE, LOCUSTFILE, SCENARIO_FILE, *(p.target for p in Pipeline))
+SCHEMAS = tuple(SCHEMA_DIR / p.name for p in (SCENARIO_SCHEMA_PATH, CLIENT_SCHEMA_PATH))
+EVERY_FILE = (CLIENT_FILE, LOCUSTFILE, SCENARIO_FILE, *SCHEMAS, *(p.target for p in Pipeline))
 
 
 def harness(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -162,7 +164,7 @@ def test_ci_chooses_the_pipelines(tmp_path: Path, choice: str, pipelines: list[P
         patch.chdir(tmp_path)
         assert main(["init", "--ci", choice]) == 0
     written = set(contents(tmp_path))
-    assert written == {str(p) for p in (CLIENT_FILE, LOCUSTFILE, SCENARIO_FILE)} | {
+    assert written == {str(p) for p in (CLIENT_FILE, LOCUSTFILE, SCENARIO_FILE, *SCHEMAS)} | {
         str(p.target) for p in pipelines
     }
 
@@ -197,3 +199,13 @@ def test_a_pipeline_variable_is_replaced_on_its_line_only(value: str, line: str)
     ]
     with pytest.raises(ValueError, match="on 0 lines"):
         render_pipeline(text, {"HARNESS_CLIENT": "x"})
+
+
+def test_the_scenario_and_client_point_their_editor_at_the_schemas_written_beside_them(
+    repo: Path,
+) -> None:
+    for path, schema in ((SCENARIO_FILE, SCENARIO_SCHEMA_PATH), (CLIENT_FILE, CLIENT_SCHEMA_PATH)):
+        first = (repo / path).read_text(encoding="utf-8").splitlines()[0]
+        assert first.startswith("# yaml-language-server: $schema="), first
+        target = (repo / path).parent / first.split("$schema=", 1)[1]
+        assert target.resolve().read_bytes() == schema.read_bytes()

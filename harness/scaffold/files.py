@@ -23,11 +23,14 @@ from typing import Final
 
 from harness import library
 from harness.errors import UsageError
+from harness.scenario.schema import CLIENT_SCHEMA_PATH, SCENARIO_SCHEMA_PATH
 
 CLIENT_FILE: Final = PurePosixPath("resilience/client.yaml")
 LOCUSTFILE: Final = PurePosixPath("resilience/locustfile.py")
 SCENARIO_DIR: Final = PurePosixPath("resilience/scenarios")
 SCENARIO_FILE: Final = SCENARIO_DIR / "erm-down.yaml"
+SCHEMA_DIR: Final = PurePosixPath("resilience/schemas")
+"""The JSON Schemas of scenario and client files, for the templates' `$schema` modelines."""
 
 
 class Pipeline(StrEnum):
@@ -153,6 +156,14 @@ def scaffold_files(*, pipelines: Collection[Pipeline], version: str) -> tuple[Sc
             path=SCENARIO_FILE,
             text=template("scenario.yaml"),
             about="extends: incident-2 (the clinic ERM down) with your client and users",
+        ),
+        *(
+            ScaffoldFile(
+                path=SCHEMA_DIR / published.name,
+                text=published.read_text(encoding="utf-8"),
+                about="for your editor: completion and checks as you type (`harness schema`)",
+            )
+            for published in (SCENARIO_SCHEMA_PATH, CLIENT_SCHEMA_PATH)
         ),
     ]
     values = {
