@@ -316,3 +316,47 @@ def test_plain_and_harness_users_on_workers_are_each_recorded_once(
         assert sum(counts.values()) == stats[name]
         assert counts[Outcome.SERVED] == stats[name]
     assert log.requests == load.locust_requests()
+
+
+SLOW_IMPORT = textwrap.dedent(
+    """
+    import time
+
+    from locust import constant_pacing, task
+
+    from harness.load.users import HarnessUser
+
+    # A locustfile that takes its time to import (a big dataset, a slow disk, a busy machine),
+    # blocking without ever running gevent's loop.
+    until = time.perf_counter() + 2.5
+    while time.perf_counter() < until:
+        pass
+
+
+    class Prober(HarnessUser):
+        wait_time = constant_pacing(0.05)
+
+        @task
+        def facility(self) -> None:
+            self.call("GET", "/api/v1/facility", name="/api/v1/facility")
+    """
+)
+
+
+def test_a_slow_locustfile_import_does_not_end_the_load_early(
+    start_mock: StartMock, supervisor: Supervisor, tmp_path: Path
+) -> None:
+    """locust's --run-time timer counts from gevent's cached clock; read before the imports, it
+    ended the load as many seconds early as they took (4 s of 29 on a busy CI)."""
+    app = start_mock("patient-app")
+    locustfile = tmp_path / "slow_import.py"
+    locustfile.write_text(SLOW_IMPORT)
+    plan = _plan(app.url, tmp_path / "load", run_time_s=5, users=2, locustfile=locustfile)
+    # The clock starts with the users, as in `harness run` (not fixed beforehand).
+    plan = dataclasses.replace(plan, config=plan.config.model_copy(update={"t0": None}))
+    load = start_load(supervisor, plan, run_dir=tmp_path)
+    t0 = load.wait_started(timeout=60)
+    load.wait(timeout=60)
+    log = read_request_log(load.request_logs(), t0=t0)
+    last = max(bucket.second for bucket in log.buckets if bucket.total)
+    assert last >= plan.run_time_s - 1, f"the load's last request started in second {last}"

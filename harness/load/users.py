@@ -233,6 +233,10 @@ def _on_init(environment: Environment, **_: Any) -> None:
     if isinstance(runner, MasterRunner):
         runner.register_message(LINES_MESSAGE, _on_lines)
         _listen(environment.events.worker_connect, _on_worker_connect)
+    # gevent's timers count from the event loop's cached clock, last read when the loop was made
+    # (at `import locust`), before the locustfiles' imports: seconds ago on a busy machine. Read
+    # now, the `--run-time` timer locust starts next ends the load on time, not that much early.
+    gevent.get_hub().loop.update_now()
 
 
 def _on_test_start(environment: Environment, **_: Any) -> None:
