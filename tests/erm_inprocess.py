@@ -23,7 +23,6 @@ from typing import Any
 
 import httpx
 from anyio.from_thread import BlockingPortal, start_blocking_portal
-from starlette.exceptions import StarletteDeprecationWarning
 from starlette.types import ASGIApp
 
 from mock_services.cli import build_parser, load_service
@@ -31,9 +30,13 @@ from mock_services.common.service import CommonOptions
 from tests.erm_support import get_token
 
 with warnings.catch_warnings():
-    # Starlette now prefers its `httpx2` package; the project pins httpx, which TestClient still
-    # runs on (pytest turns every warning into an error).
-    warnings.filterwarnings("ignore", "Using `httpx`", StarletteDeprecationWarning)
+    # Starlette 1.x prefers its `httpx2` package and says so with a StarletteDeprecationWarning
+    # (pytest turns every warning into an error); the project pins httpx, which TestClient still
+    # runs on. Matched by its message: the class does not exist in the starlette lower bound.
+    warnings.filterwarnings("ignore", "Using `httpx`", UserWarning)
+    # At the starlette lower bound (0.41) TestClient names anyio.abc.BlockingPortal, an alias newer
+    # anyio deprecates; the mocks themselves never touch it.
+    warnings.filterwarnings("ignore", "The anyio.abc.BlockingPortal alias", DeprecationWarning)
     from starlette.testclient import TestClient
 
 BASE_URL = "http://testserver"  # TestClient's default: what the app sees as its base URL
