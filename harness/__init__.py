@@ -9,6 +9,9 @@ The Python API is the engine the `harness` command runs (`harness run` is a thin
     result = harness.run(scenario, client="examples/clients/resilient.yaml", on_event=print)
     result.verdict, result.exit_code, result.journal, result.run_dir
 
+    found = harness.explore(harness.ExploreOptions(client=Path("naive.yaml"), seed=7))
+    found.exit_code, found.minimal                  # `harness explore`: docs/explore.md
+
 The README's "Python API" builds a scenario in Python (examples/python_api.py). `on_event`
 subscribers get the run's typed events (harness.runner.events). Errors: HarnessError, with
 UsageError (exit 2: invalid input, InvalidFileError for files) and InfrastructureError (exit 3).
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
         UnsafeTargetError,
         UsageError,
     )
+    from harness.explore.explorer import ExploreOptions, ExploreResult, explore
     from harness.faults import (
         BandwidthToxic,
         ClockSkewFault,
@@ -126,6 +130,9 @@ _HOMES: dict[str, str] = {
     "InfrastructureError": "harness.errors",
     "UnsafeTargetError": "harness.errors",
     "UsageError": "harness.errors",
+    "ExploreOptions": "harness.explore.explorer",
+    "ExploreResult": "harness.explore.explorer",
+    "explore": "harness.explore.explorer",
     "BandwidthToxic": "harness.faults",
     "ClockSkewFault": "harness.faults",
     "DelayFault": "harness.faults",
@@ -231,6 +238,8 @@ __all__ = [
     "DownFault",
     "Evidence",
     "ExitCode",
+    "ExploreOptions",
+    "ExploreResult",
     "FaultAction",
     "FaultApplied",
     "FaultFailed",
@@ -296,6 +305,7 @@ __all__ = [
     "WaitingForWorkers",
     "WrongContentTypeFault",
     "__version__",
+    "explore",
     "load_client",
     "load_scenario",
     "run",

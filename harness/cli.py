@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 
 from harness.crash import bug_line, save_traceback
 from harness.errors import ExitCode, HarnessError
+from harness.explore import cli as explore_cli
 from harness.report import cli as report_cli
 from harness.runner import cli as runner_cli
 from harness.scaffold import cli as scaffold_cli
@@ -39,6 +40,7 @@ REGISTRARS: tuple[Register, ...] = (
     scenario_cli.register,
     stack_cli.register,
     runner_cli.register,
+    explore_cli.register,
     report_cli.register,
     scaffold_cli.register,
 )

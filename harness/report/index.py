@@ -23,8 +23,11 @@ from harness.results.journal import Journal
 _CELL_CLASS: Final = {Verdict.PASS: "ok", Verdict.FAIL: "bad", Verdict.INCONCLUSIVE: "unsure"}
 
 
-def render_index(runs: Sequence[tuple[str, Journal]]) -> str:
-    """`runs` as (run directory relative to the index, journal), in the order to show."""
+def render_index(
+    runs: Sequence[tuple[str, Journal]], *, links: Sequence[tuple[str, str]] = ()
+) -> str:
+    """`runs` as (run directory relative to the index, journal), in the order to show;
+    `links` as (relative href, text): pages over the runs, such as an exploration's report."""
     verdicts = {j.verdict for _, j in runs}
     verdict = next((v for v in (Verdict.FAIL, Verdict.INCONCLUSIVE) if v in verdicts), Verdict.PASS)
     passed_runs = sum(j.verdict is Verdict.PASS for _, j in runs)
@@ -53,13 +56,16 @@ def render_index(runs: Sequence[tuple[str, Journal]]) -> str:
         for h in ("verdict", "scenario", "client", "checks", "failed", "inconclusive", "run")
     )
     css_class = VERDICT_CLASS[verdict]
+    pages = "".join(
+        f'<p><a href="{escape(href, quote=True)}">{escape(text)}</a></p>' for href, text in links
+    )
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
         f"<title>{escape(verdict_text(verdict))}: {escape(summary)}</title>"
         f"<style>{CSS}</style></head><body><main>"
         f'<header class="verdict {css_class}"><div class="word">'
-        f"{escape(verdict_text(verdict))}</div><p>{escape(summary)}</p></header>"
+        f"{escape(verdict_text(verdict))}</div><p>{escape(summary)}</p></header>{pages}"
         f'<h2>Runs</h2><div class="card"><table><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div></main></body></html>\n"
     )
