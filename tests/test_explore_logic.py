@@ -21,7 +21,7 @@ from harness.explore.catalogue import (
 from harness.explore.explorer import primary_check
 from harness.explore.scenario_file import default_base, scenario_yaml, trial_scenario
 from harness.explore.shrink import ShrinkPhase, ddmin, milder_faults, shrink
-from harness.faults import FAULT_KINDS, FaultLayer
+from harness.faults import FAULT_KINDS, FaultLayer, HttpErrorFault
 from harness.scenario.model import Step
 from harness.scenario.types import CLIENT, ServiceName
 
@@ -124,10 +124,12 @@ def test_shrinking_shortens_windows_and_softens_faults_while_they_still_fail() -
     smallest = shrink(steps, fails, phase=phases.append)
     assert phases == list(ShrinkPhase)
     (step,) = smallest
-    assert step.for_ == 4.0  # 16 -> 8 -> 4; 2 would be under MIN_WINDOW_S
-    assert step.fault.probability == 0.25  # type: ignore[union-attr]
-    assert step.fault.route == "*"
-    assert step.fault.methods is None
+    assert step.for_ == MIN_WINDOW_S  # 16 -> 8 -> 4 -> 3: half of 4 is under the floor
+    fault = step.fault
+    assert isinstance(fault, HttpErrorFault)
+    assert fault.probability == 0.25
+    assert fault.route == "*"
+    assert fault.methods is None
 
 
 def test_shrinking_ends_even_when_every_candidate_fails() -> None:

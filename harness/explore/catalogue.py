@@ -112,7 +112,7 @@ class KindSpec:
     kind: str
     draw: _Drawer
     bounds: str
-    """The parameter bounds in words (docs/explore.md is generated from these)."""
+    """The parameter bounds in words, as docs/explore.md's table gives them."""
     only: ServiceName | None = None
     client: bool = False
     """Whether the client's process takes it too."""

@@ -29,6 +29,7 @@ import dataclasses
 import datetime as dt
 import json
 import secrets
+import shlex
 import shutil
 import time
 from collections.abc import Callable
@@ -54,11 +55,13 @@ from harness.explore.scenario_file import (
     default_base,
     scenario_yaml,
     trial_scenario,
+    without_client_bars,
 )
 from harness.explore.shrink import ShrinkPhase, shrink
 from harness.library import resolve_client
 from harness.results.checks import CheckStatus, Verdict
 from harness.results.journal import Journal, read_journal
+from harness.results.suite import SuiteEntry
 from harness.runner.engine import run_scenario
 from harness.runner.options import RunOptions
 from harness.runner.signals import interruptible
@@ -83,6 +86,9 @@ PRIORITY: Final = (
     "served_rate",
 )
 """Which failed check a shrink keeps failing: records lost or doubled before patients unserved."""
+
+TRIALS_PHASE: Final = "trials"
+CONFIRM_PHASE: Final = "confirm"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,6 +118,7 @@ class ExploreResult:
 
     @property
     def exit_code(self) -> int:
+        """1 when a failure was found and confirmed (a minimal scenario written), else 0."""
         return 1 if self.journal.minimal else 0
 
     @property
@@ -147,11 +154,15 @@ def _failed(journal: Journal) -> list[str]:
     return sorted(c.id for c in journal.checks if c.status is CheckStatus.FAIL)
 
 
-def _shape(steps: tuple[Step, ...]) -> tuple[tuple[str, str], ...]:
+Shape = tuple[tuple[str, str], ...]
+
+
+def _shape(steps: tuple[Step, ...]) -> Shape:
+    """(target, kind) of each step, sorted: what two minimal timelines must share to be one."""
     return tuple(sorted((str(s.target), s.fault.kind) for s in steps))
 
 
-def _contains(steps: tuple[Step, ...], shape: tuple[tuple[str, str], ...]) -> bool:
+def _contains(steps: tuple[Step, ...], shape: Shape) -> bool:
     have = list(_shape(steps))
     for part in shape:
         if part not in have:
@@ -164,19 +175,37 @@ def _key(steps: tuple[Step, ...]) -> str:
     return json.dumps([s.model_dump(mode="json", by_alias=True) for s in steps], sort_keys=True)
 
 
+def _dump(steps: tuple[Step, ...]) -> list[dict[str, Any]]:
+    return [s.model_dump(mode="json", by_alias=True) for s in steps]
+
+
+@dataclass
+class _Best:
+    """The smallest timeline confirmed so far, with its confirmation run."""
+
+    steps: tuple[Step, ...]
+    run: tuple[RunRecord, Journal]
+
+
 class _Exploration:
     def __init__(self, options: ExploreOptions, say: Say) -> None:
-        _check(options)
         # a client file, or a built-in reference client by name ("naive"), made absolute
         options = dataclasses.replace(options, client=resolve_client(options.client).resolve())
-        self.options = options
-        self.say = say
         client = load_client(options.client, allowed_hosts=options.allowed_hosts)
-        services = options.services or tuple(options.base.stack.services)
         faults_client = (
             client.command is not None if options.faults_client is None else options.faults_client
         )
-        self.targets = Targets(services=services, client=faults_client)
+        # A base whose checks are all bars of serving during faults has nothing left to judge
+        # in a trial that faults the client (scenario_file.without_client_bars): not a target.
+        checks = options.base.checks.model_dump(by_alias=True, exclude_none=True)
+        if not without_client_bars(checks):
+            faults_client = False
+        _check(options)
+        self.options = options
+        self.say = say
+        self.targets = Targets(
+            services=options.services or tuple(options.base.stack.services), client=faults_client
+        )
         self.seed = options.seed if options.seed is not None else secrets.randbelow(10**6)
         started = dt.datetime.now(dt.UTC)
         self.explore_id = f"{started:%Y%m%d-%H%M%S}-explore-{self.seed}-{secrets.token_hex(2)}"
@@ -195,11 +224,10 @@ class _Exploration:
             started_at=started,
         )
         self.t0 = time.monotonic()
-        self.phase = "trials"
-        self.cache: dict[str, bool] = {}
+        self.phase = TRIALS_PHASE
+        self.verdicts: dict[tuple[str, str], bool] = {}  # (target, timeline): failed twice
         self.run_count = 0
         self.overheads: list[float] = []
-        self.last: tuple[RunRecord, Journal] | None = None
         self.spent = False
 
     # --- the loop -------------------------------------------------------------------------
@@ -207,32 +235,30 @@ class _Exploration:
     def run(self) -> ExploreResult:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.say(f"exploring: seed {self.seed}, budget {self.options.budget_s:.0f}s, {self.dir}")
-        stop = StopReason.BUDGET
         try:
             with interruptible():
-                stop = self._trials()
+                self.journal.stopped = self._trials()
         except KeyboardInterrupt:
             self.journal.stopped = StopReason.INTERRUPTED
             self._finish()
             self.say(f"interrupted; what was found is in {self.dir / HTML_FILE}")
             raise
-        except HarnessError as exc:
+        except BaseException as exc:  # an error (exit 2, 3) or a bug: the report still written
             self.journal.stopped = StopReason.ERROR
-            self.journal.error = str(exc)
+            self.journal.error = str(exc) if isinstance(exc, HarnessError) else repr(exc)
             self._finish()
             raise
-        self.journal.stopped = stop
         self._finish()
         return ExploreResult(self.dir, self.journal)
 
     def _trials(self) -> StopReason:
         number = 0
         while self.options.trials is None or number < self.options.trials:
-            batch = self.options.parallel
+            size = self.options.parallel
             if self.options.trials is not None:
-                batch = min(batch, self.options.trials - number)
+                size = min(size, self.options.trials - number)
             drawn = []
-            for _ in range(batch):
+            for _ in range(size):
                 number += 1
                 steps = draw_timeline(
                     trial_rng(self.seed, number), self.targets, length=self.options.trial_length_s
@@ -242,80 +268,84 @@ class _Exploration:
                     TrialRecord(number=number, steps=describe_steps(steps), timeline=_dump(steps))
                 )
             try:
-                journals = self._run_trials(drawn)
+                ran = self._run_trials(drawn)
             except _OutOfBudget:
                 del self.journal.trials[-len(drawn) :]  # drawn, never run
                 return StopReason.BUDGET
-            for (trial, steps), (record, journal) in zip(drawn, journals, strict=True):
+            for (trial, steps), journal in zip(drawn, ran, strict=True):
                 try:
-                    self._judge_trial(trial, steps, record, journal)
-                except _OutOfBudget:  # mid-shrink: its smallest confirmed timeline is written
+                    self._judge_trial(trial, steps, journal)
+                except _OutOfBudget:  # what was confirmed of it is written
                     self.spent = True
             if self.spent:
                 return StopReason.BUDGET
         return StopReason.TRIALS
 
-    def _judge_trial(
-        self, trial: int, steps: tuple[Step, ...], record: RunRecord, journal: Journal
-    ) -> None:
+    def _judge_trial(self, trial: int, steps: tuple[Step, ...], journal: Journal) -> None:
         entry = self.journal.trials[trial - 1]
-        entry.verdict = journal.verdict.value
-        entry.failed = _failed(journal)
-        entry.run = record.number
-        self.say(f"trial {trial}: {entry.verdict.upper()} {', '.join(entry.failed)}  {entry.steps}")
+        verdict = journal.verdict.value.upper()
+        self.say(f"trial {trial}: {verdict} {', '.join(entry.failed)}  {entry.steps}")
         if journal.verdict is not Verdict.FAIL:
             return
         if self.spent:
-            entry.outcome = "not shrunk: the budget was spent"
+            entry.outcome = "not confirmed: the budget was spent"
             return
         target = primary_check(entry.failed)
         for minimal in self.journal.minimal:
-            if minimal.check == target and _contains(steps, tuple(map(tuple, minimal.shape))):  # type: ignore[arg-type]
+            if (
+                minimal.check == target
+                and set(entry.failed) <= set(minimal.failed)
+                and _contains(steps, tuple(minimal.shape))
+            ):
                 entry.outcome = f"the failure of {minimal.file}"
                 return
+        self.phase = CONFIRM_PHASE
         try:
-            self.phase = "confirm"
-            confirmed = self._fails((trial, steps), target, purpose=RunPurpose.CONFIRM)
-            if not confirmed:
-                entry.outcome = f"flaky: {target} did not fail again"
-                return
-            assert self.last is not None  # the confirmation run just made
-            best = _Best(steps, self.last)
-            try:
-                shrink(steps, lambda s: self._candidate(trial, s, target, best), phase=self._phase)
-            finally:
-                self._write_minimal(trial, target, best, entry)
+            confirmation = self._fails_twice(trial, steps, target, first=journal)
+        except _OutOfBudget:
+            entry.outcome = "not confirmed: the budget was spent"
+            raise
         finally:
-            self.phase = "trials"
+            self.phase = TRIALS_PHASE
+        if confirmation is None:
+            entry.outcome = f"flaky: {target} did not fail again"
+            return
+        best = _Best(steps, confirmation)
+        complete = False
+        try:
+            shrink(steps, lambda s: self._candidate(trial, s, target, best), phase=self._shrinking)
+            complete = True
+        finally:
+            self.phase = TRIALS_PHASE
+            self._write_minimal(trial, target, best, entry, complete=complete)
 
-    def _phase(self, phase: ShrinkPhase) -> None:
+    def _shrinking(self, phase: ShrinkPhase) -> None:
         self.phase = f"shrink: {phase.value}"
 
     def _candidate(self, trial: int, steps: tuple[Step, ...], target: str, best: _Best) -> bool:
-        if self._fails((trial, steps), target, purpose=RunPurpose.SHRINK) and self._fails(
-            (trial, steps), target, purpose=RunPurpose.CONFIRM
-        ):
-            assert self.last is not None
-            best.steps, best.run = steps, self.last
-            return True
-        return False
+        key = (target, _key(steps))
+        if key in self.verdicts:  # a candidate already judged: not run again
+            return self.verdicts[key]
+        confirmation = self._fails_twice(trial, steps, target)
+        self.verdicts[key] = confirmation is not None
+        if confirmation is not None:
+            best.steps, best.run = steps, confirmation
+        return confirmation is not None
 
-    def _fails(
-        self, trial_steps: tuple[int, tuple[Step, ...]], target: str, *, purpose: RunPurpose
-    ) -> bool:
-        trial, steps = trial_steps
-        key = _key(steps)
-        if purpose is RunPurpose.SHRINK and key in self.cache:  # a candidate seen before
-            return self.cache[key]
-        self.last = self._run_one(trial, steps, purpose)
-        failed = target in _failed(self.last[1])
-        if purpose is RunPurpose.SHRINK:
-            self.cache[key] = failed
-        return failed
+    def _fails_twice(
+        self, trial: int, steps: tuple[Step, ...], target: str, *, first: Journal | None = None
+    ) -> tuple[RunRecord, Journal] | None:
+        """The confirmation run when `steps` failed `target` twice in a row, else None."""
+        if first is None:
+            _, first = self._run_one(trial, steps, RunPurpose.SHRINK)
+        if target not in _failed(first):
+            return None
+        confirmation = self._run_one(trial, steps, RunPurpose.CONFIRM)
+        return confirmation if target in _failed(confirmation[1]) else None
 
     # --- running ----------------------------------------------------------------------------
 
-    def _scenario(self, trial: int, steps: tuple[Step, ...], name: str) -> Scenario:
+    def _scenario(self, steps: tuple[Step, ...], name: str) -> Scenario:
         return trial_scenario(
             self.options.base, steps, name=name, length=self.options.trial_length_s
         )
@@ -327,70 +357,77 @@ class _Exploration:
         if expected > left:
             raise _OutOfBudget
 
-    def _file(self, folder: str, name: str, scenario: Scenario, comments: list[str]) -> Path:
-        path = self.dir / folder / f"{name}.yaml"
+    def _file(self, path: Path, scenario: Scenario, comments: list[str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(scenario_yaml(scenario, comments=comments), encoding="utf-8")
         return path
 
-    def _run_options(self, report_dir: Path) -> RunOptions:
-        return RunOptions(report_dir=report_dir, allowed_hosts=self.options.allowed_hosts)
+    def _run_options(self) -> RunOptions:
+        return RunOptions(report_dir=self.dir / "runs", allowed_hosts=self.options.allowed_hosts)
 
     def _run_one(
         self, trial: int, steps: tuple[Step, ...], purpose: RunPurpose
     ) -> tuple[RunRecord, Journal]:
         self.run_count += 1
         name = f"explore-t{trial:03d}-r{self.run_count:03d}"
-        scenario = self._scenario(trial, steps, name)
+        scenario = self._scenario(steps, name)
         self._budget(scenario)
-        path = self._file("runs", name, scenario, [f"{purpose.value} of trial {trial}"])
-        began = time.monotonic()
-        result = run_scenario(
-            path, client=self.options.client, options=self._run_options(self.dir / "runs")
+        path = self._file(
+            self.dir / "runs" / f"{name}.yaml", scenario, [f"{purpose.value} of trial {trial}"]
         )
-        return self._record(trial, scenario, purpose, path, result.run_dir, result.journal, began)
+        began = time.monotonic()
+        result = run_scenario(path, client=self.options.client, options=self._run_options())
+        wall = time.monotonic() - began
+        record = self._record(trial, scenario, purpose, path, result.run_dir, result.journal, wall)
+        return record, result.journal
 
-    def _run_trials(
-        self, drawn: list[tuple[int, tuple[Step, ...]]]
-    ) -> list[tuple[RunRecord, Journal]]:
+    def _run_trials(self, drawn: list[tuple[int, tuple[Step, ...]]]) -> list[Journal]:
+        """Run the drawn trials (a batch of them at once with `parallel`); their journals."""
         if len(drawn) == 1:
             trial, steps = drawn[0]
-            return [self._run_one(trial, steps, RunPurpose.TRIAL)]
-        scenarios = [(t, s, self._scenario(t, s, f"explore-t{t:03d}")) for t, s in drawn]
-        self._budget(scenarios[0][2])
+            return [self._run_one(trial, steps, RunPurpose.TRIAL)[1]]
+        scenarios = {
+            f"explore-t{t:03d}": (t, self._scenario(s, f"explore-t{t:03d}")) for t, s in drawn
+        }
+        self._budget(next(iter(scenarios.values()))[1])
         batch = self.dir / "batches" / f"trials-{drawn[0][0]:03d}-{drawn[-1][0]:03d}"
-        paths = [
-            self._file(str(batch.relative_to(self.dir)), sc.name, sc, [f"trial {t}"])
-            for t, _, sc in scenarios
-        ]
+        for name, (trial, scenario) in scenarios.items():
+            self._file(batch / f"{name}.yaml", scenario, [f"trial {trial}"])
+        self.run_count += len(drawn)
+        journals: dict[int, Journal] = {}
+
+        def finished(entry: SuiteEntry, suite_dir: Path) -> None:  # recorded as each one ends
+            trial, scenario = scenarios[entry.scenario]
+            assert entry.journal is not None  # a run that wrote no journal raises instead
+            journal_path = suite_dir / entry.journal
+            journal = read_journal(journal_path)
+            wall = (journal.finished_at - journal.started_at).total_seconds()
+            self._record(
+                trial,
+                scenario,
+                RunPurpose.TRIAL,
+                batch / f"{entry.scenario}.yaml",
+                journal_path.parent,
+                journal,
+                wall,
+                phase_time=False,  # the batch's wall time is added once, below
+            )
+            journals[trial] = journal
+
         began = time.monotonic()
-        suite = run_suite(
-            SuiteOptions(
-                selector=str(batch),
-                client_path=self.options.client,
-                parallel=self.options.parallel,
-                run=self._run_options(self.dir / "runs"),
+        try:
+            run_suite(
+                SuiteOptions(
+                    selector=str(batch),
+                    client_path=self.options.client,
+                    parallel=self.options.parallel,
+                    run=self._run_options(),
+                ),
+                on_run=finished,
             )
-        )
-        by_name = {e.scenario: e for e in suite.summary.runs}
-        out = []
-        for (trial, _, scenario), path in zip(scenarios, paths, strict=True):
-            entry = by_name[scenario.name]
-            assert entry.journal is not None
-            journal_path = suite.suite_dir / entry.journal
-            self.run_count += 1
-            out.append(
-                self._record(
-                    trial,
-                    scenario,
-                    RunPurpose.TRIAL,
-                    path,
-                    journal_path.parent,
-                    read_journal(journal_path),
-                    began,
-                )
-            )
-        return out
+        finally:
+            self._add_time(time.monotonic() - began)
+        return [journals[trial] for trial, _ in drawn]
 
     def _record(
         self,
@@ -400,17 +437,17 @@ class _Exploration:
         path: Path,
         run_dir: Path,
         journal: Journal,
-        began: float,
-    ) -> tuple[RunRecord, Journal]:
-        wall = time.monotonic() - began
+        wall: float,
+        *,
+        phase_time: bool = True,
+    ) -> RunRecord:
         self.overheads.append(wall - build_schedule(scenario).total)
-        steps = scenario.timeline.steps
         record = RunRecord(
             number=len(self.journal.runs) + 1,
             trial=trial,
             purpose=purpose,
             phase=self.phase,
-            steps=describe_steps(steps),
+            steps=describe_steps(scenario.timeline.steps),
             scenario_file=str(path.relative_to(self.dir)),
             run_dir=str(run_dir.resolve().relative_to(self.dir.resolve())),
             verdict=journal.verdict.value,
@@ -418,58 +455,75 @@ class _Exploration:
             wall_s=round(wall, 2),
         )
         self.journal.runs.append(record)
-        self.journal.phase_seconds[self.phase] = round(
-            self.journal.phase_seconds.get(self.phase, 0.0) + wall, 2
-        )
+        if purpose is RunPurpose.TRIAL:  # the trial's verdict, on record before it is judged
+            entry = self.journal.trials[trial - 1]
+            entry.verdict, entry.failed, entry.run = record.verdict, record.failed, record.number
+        if phase_time:
+            self._add_time(wall)
         self._save()
-        return record, journal
+        return record
+
+    def _add_time(self, seconds: float) -> None:
+        spent = self.journal.phase_seconds.get(self.phase, 0.0) + seconds
+        self.journal.phase_seconds[self.phase] = round(spent, 2)
 
     # --- results ----------------------------------------------------------------------------
 
-    def _write_minimal(self, trial: int, target: str, best: _Best, entry: TrialRecord) -> None:
+    def _write_minimal(
+        self, trial: int, target: str, best: _Best, entry: TrialRecord, *, complete: bool
+    ) -> None:
         record, journal = best.run
         failed = _failed(journal)
         shape = _shape(best.steps)
         for minimal in self.journal.minimal:
-            if minimal.failed == failed and tuple(map(tuple, minimal.shape)) == shape:
+            if minimal.check == target and tuple(minimal.shape) == shape:
                 entry.outcome = f"the failure of {minimal.file} again"
                 return
         slug = target.replace(".", "-").replace("_", "-")
         same = sum(m.check == target for m in self.journal.minimal)
         name = f"minimal-{slug}" + (f"-{same + 1}" if same else "")
-        command = f"harness run {self.dir / (name + '.yaml')} --client {self.options.client}"
-        scenario = self._scenario(trial, best.steps, name).model_copy(
+        path = self.dir / f"{name}.yaml"
+        argv = ["harness", "run", str(path.resolve()), "--client", str(self.options.client)]
+        for host in self.options.allowed_hosts:
+            argv += ["--allow-host", host]
+        command = shlex.join(argv)
+        how = "found" if complete else "found before shrinking was stopped (budget or Ctrl-C)"
+        scenario = self._scenario(best.steps, name).model_copy(
             update={
                 "title": f"{target} fails: {describe_steps(best.steps)}",
-                "description": f"The smallest timeline harness explore found (seed {self.seed}, "
+                "description": f"The smallest timeline harness explore {how} (seed {self.seed}, "
                 f"trial {trial}) that fails {target} against {self.options.client.name}.",
                 "tags": ("explore", "minimal"),
             }
         )
         comments = [
             f"Found by `harness explore` (seed {self.seed}, trial {trial}): the smallest timeline",
-            f"found that still fails {target}, each shrink step confirmed by a second run.",
+            f"{how} that still fails {target}, each shrink step confirmed by a second run.",
             f"Failed checks in its confirmation run: {', '.join(failed)}.",
             f"Shrunk from {len(entry.timeline)} steps to {len(best.steps)}.",
             f"Replay: {command}",
         ]
-        self._file(".", name, scenario, comments)
+        self._file(path, scenario, comments)
         shutil.copytree(self.dir / record.run_dir, self.dir / name, dirs_exist_ok=True)
         self.journal.minimal.append(
             MinimalRecord(
-                file=f"{name}.yaml",
+                file=path.name,
                 check=target,
                 failed=failed,
-                shape=[list(p) for p in shape],
+                shape=list(shape),
                 steps=describe_steps(best.steps),
                 timeline=_dump(best.steps),
                 trial=trial,
                 run_dir=name,
                 replay=command,
+                complete=complete,
             )
         )
-        entry.outcome = f"shrunk to {name}.yaml ({len(best.steps)} of {len(entry.timeline)} steps)"
-        self.say(f"minimal: {self.dir / (name + '.yaml')}  ({describe_steps(best.steps)})")
+        stopped = "" if complete else ", shrinking stopped early"
+        entry.outcome = (
+            f"shrunk to {path.name} ({len(best.steps)} of {len(entry.timeline)} steps{stopped})"
+        )
+        self.say(f"minimal: {path}  ({describe_steps(best.steps)})")
         self.say(f"replay:  {command}")
         self._save()
 
@@ -485,18 +539,6 @@ class _Exploration:
         write_report(self.dir, self.journal)
 
 
-@dataclass
-class _Best:
-    """The smallest timeline confirmed so far, with its confirmation run."""
-
-    steps: tuple[Step, ...]
-    run: tuple[RunRecord, Journal]
-
-
-def _dump(steps: tuple[Step, ...]) -> list[dict[str, Any]]:
-    return [s.model_dump(mode="json", by_alias=True) for s in steps]
-
-
 def _check(options: ExploreOptions) -> None:
     if options.parallel < 1:
         raise UsageError(
@@ -509,8 +551,6 @@ def _check(options: ExploreOptions) -> None:
             f"--trial-length {options.trial_length_s:g}s: give 10s or more (a fault window is "
             "3s at least, and the checks need load before and after it)"
         )
-    if options.budget_s <= 0:
-        raise UsageError("--budget: give a duration above 0, such as 20m")
     stack = options.base.stack.services
     for service in options.services or ():
         if service not in stack:
@@ -518,6 +558,24 @@ def _check(options: ExploreOptions) -> None:
                 f"--services {service}: not in the stack of {options.base.name} "
                 f"({', '.join(stack)}); name services it runs"
             )
+    one_trial = build_schedule(
+        trial_scenario(
+            options.base,
+            (
+                Step.model_validate(
+                    {"at": 0, "for": 3, "target": stack[0], "fault": {"kind": "down"}}
+                ),
+            ),
+            name="explore-budget",
+            length=options.trial_length_s,
+        )
+    ).total
+    if options.budget_s < one_trial + FIRST_OVERHEAD_S:
+        raise UsageError(
+            f"--budget {options.budget_s:g}s: one trial takes about "
+            f"{one_trial + FIRST_OVERHEAD_S:.0f}s; give more (the default is 20m), or a shorter "
+            "--trial-length"
+        )
 
 
 __all__ = [

@@ -62,12 +62,15 @@ class MinimalRecord(_Model):
     file: str
     check: str = Field(description="the check every shrink step kept failing")
     failed: list[str] = Field(description="every check its confirmation run failed")
-    shape: list[list[str]] = Field(description="(target, kind) of each step, sorted")
+    shape: list[tuple[str, str]] = Field(description="(target, kind) of each step, sorted")
     steps: str
     timeline: list[dict[str, Any]]
     trial: int
     run_dir: str = Field(description="a copy of its confirmation run: journal, report, logs")
     replay: str = Field(description="the command that runs it again")
+    complete: bool = Field(
+        default=True, description="False: shrinking was stopped (budget, Ctrl-C) before its end"
+    )
 
 
 class ExploreJournal(_Model):

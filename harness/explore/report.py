@@ -25,6 +25,9 @@ def headline(journal: ExploreJournal) -> str:
     ran = sum(t.verdict is not None for t in journal.trials)
     found = len(journal.minimal)
     what = f"{found} failure{'s' if found != 1 else ''} found" if found else "no failure found"
+    unconfirmed = sum(t.outcome.startswith(("flaky", "not confirmed")) for t in journal.trials)
+    if unconfirmed:
+        what += f" ({unconfirmed} failing trial{'s' if unconfirmed != 1 else ''} not confirmed)"
     return (
         f"{what} in {ran} trial{'s' if ran != 1 else ''} and {len(journal.runs)} runs "
         f"({journal.elapsed_s / 60:.1f} of {journal.budget_s / 60:.1f} min budget; "
@@ -63,13 +66,14 @@ def render_markdown(journal: ExploreJournal) -> str:
         lines.append(f"- stopped by an error: {journal.error}")
     lines += ["", "## Minimal scenarios", ""]
     if not journal.minimal:
-        lines.append("None: no trial failed a check twice in a row.")
+        lines.append("None: no trial failed the same check on its confirmation run.")
     for minimal in journal.minimal:
         lines += [
             f"### {minimal.file}",
             "",
             f"- keeps failing: `{minimal.check}`; its confirmation run failed: "
-            f"{', '.join(minimal.failed)}",
+            f"{', '.join(minimal.failed)}"
+            + ("" if minimal.complete else " (shrinking was stopped before its end)"),
             f"- {len(minimal.timeline)} step(s), from trial {minimal.trial}: {minimal.steps}",
             f"- replay: `{minimal.replay}`",
             f"- its run: [{minimal.run_dir}/{REPORT_FILE}]({minimal.run_dir}/{REPORT_FILE})",
@@ -174,7 +178,7 @@ def render_html(journal: ExploreJournal) -> str:
                 ["file", "keeps failing", "failed in its run", "faults", "run", "replay"], minimal
             )
             if minimal
-            else "<p>None: no trial failed a check twice in a row.</p>"
+            else "<p>None: no trial failed the same check on its confirmation run.</p>"
         )
         + "<h2>Time per phase</h2>"
         + table(["phase", "runs", "wall seconds"], phases)

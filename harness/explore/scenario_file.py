@@ -71,7 +71,9 @@ def trial_scenario(base: Scenario, steps: Sequence[Step], *, name: str, length: 
         checks = without_client_bars(checks)
     return Scenario.model_validate(
         {
-            **base.model_dump(by_alias=True, exclude={"timeline", "load", "extends", "checks"}),
+            **base.model_dump(
+                by_alias=True, exclude={"timeline", "load", "extends", "checks", "client"}
+            ),
             "name": name,
             "load": load.model_dump(by_alias=True),
             "timeline": {"steps": [s.model_dump(by_alias=True) for s in steps]},

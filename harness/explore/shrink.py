@@ -98,7 +98,8 @@ def _greedy(
     variants: Callable[[Step], Iterator[Step]],
     still_fails: Oracle,
 ) -> tuple[Step, ...]:
-    """Each step replaced by its first variant that still fails, again until none does."""
+    """Each step in turn replaced by its first variant that still fails, again until none of
+    that step's variants does."""
     for index in range(len(steps)):
         changed = True
         while changed:
@@ -112,8 +113,9 @@ def _greedy(
 
 
 def shorter_windows(step: Step) -> Iterator[Step]:
-    if step.for_ is not None and step.for_ / 2 >= MIN_WINDOW_S:
-        yield step.model_copy(update={"for_": float(round(step.for_ / 2))})
+    """The window halved (whole seconds), or cut to MIN_WINDOW_S when half would be shorter."""
+    if step.for_ is not None and step.for_ > MIN_WINDOW_S:
+        yield step.model_copy(update={"for_": float(max(MIN_WINDOW_S, round(step.for_ / 2)))})
 
 
 def _halved_share(value: float) -> float | None:
