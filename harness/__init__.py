@@ -9,7 +9,7 @@ The Python API is the engine the `harness` command runs (`harness run` is a thin
     result = harness.run(scenario, client="examples/clients/resilient.yaml", on_event=print)
     result.verdict, result.exit_code, result.journal, result.run_dir
 
-    found = harness.explore(harness.ExploreOptions(client=Path("naive.yaml"), seed=7))
+    found = harness.explore.explore(harness.ExploreOptions(client=Path("naive"), seed=7))
     found.exit_code, found.minimal                  # `harness explore`: docs/explore.md
 
 The README's "Python API" builds a scenario in Python (examples/python_api.py). `on_event`
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
         UnsafeTargetError,
         UsageError,
     )
-    from harness.explore.explorer import ExploreOptions, ExploreResult, explore
+    from harness.explore.explorer import ExploreOptions, ExploreResult
     from harness.faults import (
         BandwidthToxic,
         ClockSkewFault,
@@ -132,7 +132,6 @@ _HOMES: dict[str, str] = {
     "UsageError": "harness.errors",
     "ExploreOptions": "harness.explore.explorer",
     "ExploreResult": "harness.explore.explorer",
-    "explore": "harness.explore.explorer",
     "BandwidthToxic": "harness.faults",
     "ClockSkewFault": "harness.faults",
     "DelayFault": "harness.faults",
@@ -305,7 +304,6 @@ __all__ = [
     "WaitingForWorkers",
     "WrongContentTypeFault",
     "__version__",
-    "explore",
     "load_client",
     "load_scenario",
     "run",

@@ -19,6 +19,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from harness.console import cli as console_cli
 from harness.crash import bug_line, save_traceback
 from harness.errors import ExitCode, HarnessError
 from harness.explore import cli as explore_cli
@@ -41,6 +42,7 @@ REGISTRARS: tuple[Register, ...] = (
     stack_cli.register,
     runner_cli.register,
     explore_cli.register,
+    console_cli.register,
     report_cli.register,
     scaffold_cli.register,
 )

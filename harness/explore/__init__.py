@@ -6,4 +6,11 @@ shrink        delta debugging over the steps, then milder windows, intensities a
 explorer      the loop: trials, confirmation, shrinking, the budget (ExploreOptions, explore)
 journal       explore.json: seed, every drawn timeline, every run
 report        explore.md, explore.html and the index over every run
+
+    import harness.explore
+    result = harness.explore.explore(harness.explore.ExploreOptions(client=Path("naive"), seed=7))
 """
+
+from harness.explore.explorer import ExploreOptions, ExploreResult, explore
+
+__all__ = ["ExploreOptions", "ExploreResult", "explore"]

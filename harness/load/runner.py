@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import math
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +36,7 @@ from harness.errors import InfrastructureError, ProcessStartError, UsageError
 from harness.load.config import CONFIG_OPTION, LoadConfig
 from harness.net import LOOPBACK_HOST, free_port
 from harness.process import ManagedProcess, ProcessSpec, Supervisor, wait_until
+from harness.results.histogram import LatencyHistogram
 from harness.results.timeline import Header
 
 BUILTIN_LOCUSTFILE: Final = Path(__file__).with_name("locustfile.py")
@@ -105,6 +106,9 @@ class SecondCounts:
     degraded: int
     failed: int
     wrong: int = 0
+    p50_ms: float | None = None
+    """The median latency of that second's requests, every outcome (None: no request)."""
+    p95_ms: float | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,8 @@ class _Tail:
     per_second: dict[int, list[int]] = field(
         default_factory=lambda: defaultdict(lambda: [0, 0, 0, 0])
     )  # served, degraded, failed, wrong
+    latency: dict[int, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
+    """Latency histogram bins (harness.results.histogram) per second, every outcome."""
     through: dict[str, float] = field(default_factory=dict)
     lost: set[str] = field(default_factory=set)  # workers the master recorded lost
 
@@ -166,6 +172,12 @@ class _Tail:
             counts[1] += int(record.get("degraded", 0))
             counts[2] += int(record.get("failed", 0))
             counts[3] += int(record.get("wrong", 0))
+            latency = record.get("latency_ms")
+            if isinstance(latency, dict):
+                bins = self.latency[int(record.get("second", 0))]
+                for histogram in latency.values():
+                    if isinstance(histogram, dict):
+                        bins.update({int(k): int(v) for k, v in histogram.items()})
         elif kind == "flush":
             source = str(record.get("source", ""))
             mark = math.inf if record.get("final") else float(record.get("through", 0))
@@ -302,6 +314,7 @@ class LoadRun:
         last_served, last_degraded, last_failed, last_wrong = self._tail.per_second.get(
             last, (0, 0, 0, 0)
         )
+        latency = LatencyHistogram.from_counts(self._tail.latency.get(last, Counter()))
         return Progress(
             requests_per_s=total / len(recent),
             error_rate=failed / total if total else 0.0,
@@ -314,6 +327,8 @@ class LoadRun:
                 degraded=last_degraded,
                 failed=last_failed,
                 wrong=last_wrong,
+                p50_ms=latency.percentile(0.5),
+                p95_ms=latency.percentile(0.95),
             ),
         )
 

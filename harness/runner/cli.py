@@ -8,12 +8,17 @@ summary.md to a file such as $GITHUB_STEP_SUMMARY (harness.report.summary_file).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import secrets
 import sys
+import threading
 from pathlib import Path
 
+from harness.console.child import start_console
 from harness.errors import UsageError
 from harness.library import resolve_client, resolve_scenario
 from harness.net import LOOPBACK_HOST, require_loopback
+from harness.process import Supervisor
 from harness.report import REPORT_FILE
 from harness.report.files import SUMMARY_FILE
 from harness.report.summary_file import append_summary, check_summary_target, summary_target
@@ -21,8 +26,11 @@ from harness.report.terminal import summary_lines
 from harness.report.values import load_line
 from harness.results.checks import InconclusivePolicy
 from harness.runner.engine import run_scenario
+from harness.runner.events import Subscriber
+from harness.runner.events_json import EventsFile
 from harness.runner.options import RunOptions
 from harness.runner.progress import ProgressLine
+from harness.runner.signals import interruptible
 from harness.runner.suite_cli import run_suite_command
 from harness.scenario.cli import positive_float
 
@@ -70,6 +78,19 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         metavar="FILE",
         help="also append summary.md (the run's, or the suite's) to FILE, e.g. "
         '"$GITHUB_STEP_SUMMARY"; written even when a suite stops on an error',
+    )
+    parser.add_argument(
+        "--events",
+        type=Path,
+        metavar="FILE",
+        help="also append each event of the run to FILE as a JSON line (phase, faults, a tick "
+        "per second with its counts and latency, checks, verdict), flushed as it happens",
+    )
+    parser.add_argument(
+        "--ui",
+        action="store_true",
+        help="also serve the console (`harness console`) with this run live on it, and print "
+        "its URL; at a terminal, it keeps serving the result until Ctrl-C",
     )
     parser.add_argument(
         "--time-scale",
@@ -122,6 +143,15 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     parser.set_defaults(handler=_run)
 
 
+def _serve_until_interrupted(url: str) -> None:
+    print(f"harness: the console shows the result at {url}; Ctrl-C to exit", file=sys.stderr)
+    try:
+        with interruptible():
+            threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.workers < 0 or args.remote_workers < 0:
         raise UsageError("--workers and --remote-workers must be 0 or more")
@@ -132,6 +162,8 @@ def _run(args: argparse.Namespace) -> int:
         check_summary_target(args.summary_to)
     if args.parallel != "1" and args.suite is None:
         raise UsageError("--parallel only applies to --suite; drop it or add --suite DIR_OR_TAG")
+    if (args.events is not None or args.ui) and args.suite is not None:
+        raise UsageError("--events and --ui apply to one run; drop them or --suite")
     if args.scenario_dir is not None and args.suite is None:
         raise UsageError("--scenario-dir only applies to --suite TAG; drop it or add --suite")
     if args.client is not None:  # a file, or a built-in reference client's name
@@ -156,24 +188,43 @@ def _run(args: argparse.Namespace) -> int:
             "or a suite with --suite DIR_OR_TAG"
         )
     scenario = resolve_scenario(args.scenario)
-    result = run_scenario(scenario, client=args.client, options=options, on_event=ProgressLine())
-    journal = result.journal
-    out = sys.stdout
-    out.write(f"verdict: {journal.verdict.value.upper()} (exit {result.exit_code})\n")
-    for line in summary_lines(journal.checks):
-        out.write(line + "\n")
-    answers = journal.wrong_answers
-    if answers.count:
-        first = answers.examples[0] if answers.examples else None
-        example = f"; first: {first.name} said '{first.said}' ({first.reason})" if first else ""
-        out.write(f"wrong:   {answers.count} answers contradicted the truth{example}\n")
-    if journal.load is not None:
-        out.write(f"load:    {load_line(journal.load)}\n")
-        for problem in journal.load.problems:
-            out.write(f"warning: {problem}\n")
-    out.write(f"journal: {result.journal_path}\njunit:   {result.junit_path}\n")
-    out.write(f"report:  {result.run_dir / REPORT_FILE}\n")
-    if args.summary_to is not None:
-        append_summary(args.summary_to, (result.run_dir / SUMMARY_FILE).read_text(encoding="utf-8"))
-        out.write(f"summary appended to {args.summary_to}\n")
+    with contextlib.ExitStack() as stack:
+        subscribers: list[Subscriber] = [ProgressLine()]
+        events = args.events
+        if args.ui:
+            events = events or args.report_dir / ".console" / f"{secrets.token_hex(4)}.jsonl"
+            events.parent.mkdir(parents=True, exist_ok=True)
+            events.touch()
+            supervisor = stack.enter_context(Supervisor(log_dir=events.parent / "logs"))
+            url = start_console(
+                supervisor, "--follow", str(events.resolve()), "--report-dir", str(args.report_dir)
+            )
+            print(f"console: {url}", file=sys.stderr, flush=True)
+        if events is not None:
+            subscribers.append(stack.enter_context(EventsFile(events)))
+        result = run_scenario(scenario, client=args.client, options=options, on_event=subscribers)
+        journal = result.journal
+        out = sys.stdout
+        out.write(f"verdict: {journal.verdict.value.upper()} (exit {result.exit_code})\n")
+        for line in summary_lines(journal.checks):
+            out.write(line + "\n")
+        answers = journal.wrong_answers
+        if answers.count:
+            first = answers.examples[0] if answers.examples else None
+            example = f"; first: {first.name} said '{first.said}' ({first.reason})" if first else ""
+            out.write(f"wrong:   {answers.count} answers contradicted the truth{example}\n")
+        if journal.load is not None:
+            out.write(f"load:    {load_line(journal.load)}\n")
+            for problem in journal.load.problems:
+                out.write(f"warning: {problem}\n")
+        out.write(f"journal: {result.journal_path}\njunit:   {result.junit_path}\n")
+        out.write(f"report:  {result.run_dir / REPORT_FILE}\n")
+        if args.summary_to is not None:
+            append_summary(
+                args.summary_to, (result.run_dir / SUMMARY_FILE).read_text(encoding="utf-8")
+            )
+            out.write(f"summary appended to {args.summary_to}\n")
+        out.flush()
+        if args.ui and sys.stdin.isatty():
+            _serve_until_interrupted(url)
     return result.exit_code

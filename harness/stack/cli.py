@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict
 
 from harness import paths
 from harness.client import load_client
+from harness.console.child import start_console
 from harness.durations import format_duration, parse_duration
 from harness.errors import ExitCode, ProcessStartError, UsageError
 from harness.faults import RestartFault
@@ -112,6 +113,11 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         action="store_true",
         help="serve every mock over HTTPS with a certificate from a CA made for this stack "
         "(.state/tls/ca.pem: make your client trust it); the URLs become https://",
+    )
+    up.add_argument(
+        "--ui",
+        action="store_true",
+        help="also serve the console (`harness console`) on this stack, and print its URL",
     )
     up.set_defaults(handler=_up)
 
@@ -238,6 +244,8 @@ def _up(args: argparse.Namespace) -> int:
         assert isinstance(stack.mocks, SupervisedMocks)  # running_stack's own
         try:
             state.write(state_dir, info)  # last: other commands take it as "the stack is ready"
+            if args.ui:
+                print(f"harness: console: {start_console(supervisor)}", flush=True)
             _run_until_stopped(
                 supervisor, stack.mocks, stack.client, stop, state_dir, duration=duration
             )

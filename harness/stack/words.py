@@ -113,3 +113,9 @@ def _one_line(kind: str, exc: ValidationError, allowed: list[str]) -> str:
     if first["type"] == "missing":
         return f"{kind} needs {where}=...; its attributes: {', '.join(allowed)}"
     return f"{kind} {where}={first.get('input')!r}: {first['msg']}"
+
+
+FAULT_MODELS: Mapping[str, type[BaseModel]] = _MODELS
+"""Each fault kind's model, for tools that describe the catalogue (the console's form)."""
+KINDS_BY_LAYER: Mapping[str, tuple[str, ...]] = _BY_LAYER
+"""The fault kinds of each layer (network, app, process), in catalogue order."""
