@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -114,6 +115,16 @@ def test_every_call_needs_the_token_and_a_change_needs_the_consoles_origin(
     assert other.status_code == 403
     rebound = console.api("GET", "/api/catalogue", headers={"Host": "attacker.example"})
     assert rebound.status_code == 403
+    port = console.url.rsplit(":", 1)[1]
+    as_localhost = console.api(  # the page opened as localhost: its own origin, not refused
+        "POST",
+        "/api/faults",
+        json={"target": "erm", "kind": "down"},
+        headers={"Host": f"localhost:{port}", "Origin": f"http://localhost:{port}"},
+    )
+    assert as_localhost.status_code == 409  # no stack here, but not refused as another origin
+    odd = httpx.get(console.url + "/api/catalogue", params={"token": "é"})
+    assert odd.status_code == 401
     assert console.api("GET", "/api/stack").status_code == 409  # no `harness up` stack here
     page = httpx.get(f"{console.url}/?token={console.token}")
     assert page.status_code == 200
@@ -188,6 +199,24 @@ def test_stopping_the_console_stops_the_runs_it_started(
             return events.exists() and '"FaultApplied"' in events.read_text()
 
         wait_until(applied, timeout=120, what="the run's fault")
+        watched: list[str] = []  # a page watching the run: its stream must not hold the stop
+
+        def watch() -> None:
+            try:
+                with httpx.stream(
+                    "GET",
+                    f"{console.url}/api/runs/{run['id']}/events",
+                    params={"token": console.token},
+                    timeout=STEP_S,
+                ) as stream:
+                    for line in stream.iter_lines():
+                        watched.append(line)
+            except httpx.HTTPError:  # kill -9: the connection is cut, not ended
+                watched.append("cut")
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        wait_until(lambda: any("FaultApplied" in w for w in watched), timeout=30, what="stream")
         pids_files = list(state_dir.glob("run-*.pids.json"))
         assert pids_files
         pids_files += list(state_dir.glob("console-*.pids.json"))  # the run's own process
@@ -197,6 +226,8 @@ def test_stopping_the_console_stops_the_runs_it_started(
     finally:
         out = _stop(console)
     wait_until(lambda: not any(running(p) for p in pids), timeout=15, what="the run's processes")
+    watcher.join(timeout=STEP_S)
+    assert not watcher.is_alive()  # the console ended the stream as it stopped
     if stop_with == signal.SIGKILL:
         assert console.process.returncode == -signal.SIGKILL
         return  # the watchdogs ended the run's processes; it wrote no last event

@@ -27,6 +27,7 @@ import asyncio
 import hmac
 import json
 import re
+import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -74,8 +75,52 @@ class Console:
     scenario_dirs: tuple[Path, ...]
     hosts: frozenset[str]
     """Host headers accepted: the console's own address (and localhost for 127.0.0.1)."""
-    timers: list[threading.Timer] = field(default_factory=list)
     state_dir: Path = field(default_factory=paths.state_dir)
+    stopping: threading.Event = field(default_factory=threading.Event)
+    """Set when the console is asked to stop: event streams end, so shutdown is not held."""
+    timers: dict[tuple[str, str], threading.Timer] = field(default_factory=dict)
+    """Faults injected with a duration, by (target, kind), until removed."""
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def timed(self, target: str, kind: str, seconds: float, applied: Any) -> None:
+        timer = threading.Timer(seconds, self._end_timed, args=(target, kind, applied))
+        timer.daemon = True
+        with self._lock:
+            old = self.timers.pop((target, kind), None)
+            self.timers[(target, kind)] = timer
+        if old is not None:  # the fault it timed was replaced by this one
+            old.cancel()
+        timer.start()
+
+    def forget_timed(self, target: str | None = None) -> None:
+        """Healed: the timers of `target` (None: every target) have nothing left to end."""
+        with self._lock:
+            keys = [k for k in self.timers if target is None or k[0] == target]
+            for key in keys:
+                self.timers.pop(key).cancel()
+
+    def end_timed_faults(self) -> None:
+        """End now every fault whose duration has not run out (the console is stopping)."""
+        with self._lock:
+            pending = list(self.timers.items())
+            self.timers.clear()
+        for (target, kind), timer in pending:
+            timer.cancel()
+            try:
+                _remove_later(self, timer.args[2])  # type: ignore[index]
+            except Exception as exc:  # one stack error must not keep the others
+                print(f"harness: could not remove {kind} on {target}: {exc}", file=sys.stderr)
+
+    def forget_timed_kind(self, target: str, kind: str) -> None:
+        with self._lock:
+            timer = self.timers.pop((target, kind), None)
+        if timer is not None:
+            timer.cancel()
+
+    def _end_timed(self, target: str, kind: str, applied: Any) -> None:
+        with self._lock:
+            self.timers.pop((target, kind), None)
+        _remove_later(self, applied)
 
 
 def _error(message: str, status: int, *, fault_field: str | None = None) -> JSONResponse:
@@ -102,13 +147,14 @@ def build_app(console: Console) -> Starlette:
     ) -> Response:
         if request.headers.get("host", "") not in console.hosts:
             return _error("unknown Host: open the console at the URL it printed", 403)
-        if not hmac.compare_digest(token_of(request), console.token):
+        if not hmac.compare_digest(token_of(request).encode(), console.token.encode()):
             return _error(
                 "missing or wrong token: open the URL `harness console` printed (with ?token=)",
                 401,
             )
         origin = request.headers.get("origin")
-        if request.method in MUTATING and origin is not None and origin != console.origin:
+        origins = {f"http://{host}" for host in console.hosts}
+        if request.method in MUTATING and origin is not None and origin not in origins:
             return _error(f"refused: a change from another origin ({origin})", 403)
         return await call_next(request)
 
@@ -157,6 +203,8 @@ def build_app(console: Console) -> Starlette:
             elif info.client is not None:
                 names.append(CLIENT)
             healed = {str(name): stack.heal(name) for name in names}
+            for name in names:
+                console.forget_timed(str(name))
             return JSONResponse({"healed": healed})
 
         return with_stack(heal)
@@ -184,8 +232,11 @@ def build_app(console: Console) -> Starlette:
         return JSONResponse(run.summary(), status_code=201)
 
     def stop_run(request: Request) -> Response:
-        if not console.runs.stop(request.path_params["run_id"]):
+        run = console.runs.get(request.path_params["run_id"])
+        if run is None:
             return _error("no such run", 404)
+        if not console.runs.stop(run.id):
+            return _error("this run is another process's (`harness run --ui`): stop it there", 409)
         return JSONResponse({"stopping": request.path_params["run_id"]})
 
     async def run_events(request: Request) -> Response:
@@ -193,17 +244,22 @@ def build_app(console: Console) -> Starlette:
         if run is None:
             return _error("no such run", 404)
 
-        async def stream() -> AsyncIterator[str]:
+        try:  # a reconnecting EventSource resumes after the last event it had
+            sent = int(request.headers.get("last-event-id", "0"))
+        except ValueError:
             sent = 0
+
+        async def stream() -> AsyncIterator[str]:
+            nonlocal sent
             yield "retry: 1000\n\n"
-            while True:
+            while not console.stopping.is_set():
                 alive = run.alive()  # read before the file: nothing written is missed
                 lines = run.lines(sent)
                 for line in lines:
+                    sent += 1
                     if line["event"] == "RunFinished":
                         line["report"] = run.report_href(line["run_dir"])
-                    yield f"event: run\ndata: {_dumps(line)}\n\n"
-                sent += len(lines)
+                    yield f"id: {sent}\nevent: run\ndata: {_dumps(line)}\n\n"
                 if not alive:
                     yield f"event: end\ndata: {_dumps(run.summary())}\n\n"
                     return
@@ -220,7 +276,9 @@ def build_app(console: Console) -> Starlette:
         path = (root / request.path_params["path"]).resolve()
         if not path.is_relative_to(root) or not path.is_file():
             return _error("no such report file", 404)
-        return FileResponse(path)
+        # on the console's origin, a report file may run nothing and read no token
+        headers = {"Content-Security-Policy": "sandbox", "X-Content-Type-Options": "nosniff"}
+        return FileResponse(path, headers=headers)
 
     return Starlette(
         middleware=[Middleware(BaseHTTPMiddleware, dispatch=guard)],
@@ -287,7 +345,7 @@ def _inject(
         target: Target = CLIENT if target_raw == CLIENT else service_name(target_raw)
         fault = parse_fault(kind, words)
         seconds = None
-        if body.get("for"):
+        if body.get("for") is not None and str(body["for"]).strip() != "":
             try:
                 seconds = parse_duration(str(body["for"]))
             except ValueError as exc:
@@ -309,10 +367,9 @@ def _inject(
             info.service(target)
         applied = stack.apply(target, fault, replace=True)
         if seconds is not None:
-            timer = threading.Timer(seconds, _remove_later, args=(console, applied))
-            timer.daemon = True
-            console.timers.append(timer)
-            timer.start()
+            console.timed(str(target), fault.kind, seconds, applied)
+        else:
+            console.forget_timed_kind(str(target), fault.kind)  # replaced: no end any more
         return JSONResponse(
             {"applied": applied.describe(), "target": str(target), "for": seconds}, status_code=201
         )

@@ -13,17 +13,21 @@ import secrets
 import socket
 import sys
 from pathlib import Path
+from types import FrameType
+from typing import Final
 
 import uvicorn
 
 from harness import paths
 from harness.console.app import Console, build_app
 from harness.console.runs import ConsoleRuns
-from harness.errors import ExitCode, InfrastructureError
+from harness.errors import ExitCode, InfrastructureError, UsageError
 from harness.library import scenarios_dir
 from harness.net import LOOPBACK_HOST, require_loopback
 from harness.process import Supervisor, owner_state_file, reap_abandoned
 from harness.runner.signals import interruptible
+
+SHUTDOWN_S: Final = 5  # open connections' grace on stopping; event streams end at once
 
 
 def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -68,7 +72,22 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     parser.set_defaults(handler=_console)
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, telling the console when a signal asks it to stop: its event streams
+    end then, so the graceful shutdown does not wait for the runs they watch."""
+
+    def __init__(self, config: uvicorn.Config, console: Console) -> None:
+        super().__init__(config)
+        self.console = console
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.console.stopping.set()
+        super().handle_exit(sig, frame)
+
+
 def _listen(host: str, port: int) -> socket.socket:
+    if not 0 <= port <= 65_535:
+        raise UsageError(f"--port {port}: give a TCP port from 1 to 65535 (0: a free one)")
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -90,8 +109,9 @@ def _console(args: argparse.Namespace) -> int:
     sock = _listen(host, args.port)
     port = sock.getsockname()[1]
     token = secrets.token_urlsafe(24)
-    origin = f"http://{host}:{port}"
-    hosts = {f"{host}:{port}"} | ({f"localhost:{port}"} if host == LOOPBACK_HOST else set())
+    netloc = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    origin = f"http://{netloc}"
+    hosts = {netloc} | ({f"localhost:{port}"} if host == LOOPBACK_HOST else set())
     state_dir = paths.state_dir()
     reap_abandoned(state_dir, "console")  # runs a `kill -9`ed console left
     with Supervisor(
@@ -108,9 +128,14 @@ def _console(args: argparse.Namespace) -> int:
         )
         if args.follow is not None:
             console.runs.follow(args.follow)
-        server = uvicorn.Server(
-            uvicorn.Config(build_app(console), host=host, port=port, log_level="warning")
+        config = uvicorn.Config(
+            build_app(console),
+            host=host,
+            port=port,
+            log_level="warning",
+            timeout_graceful_shutdown=SHUTDOWN_S,
         )
+        server = _Server(config, console)
         # listening already: the URL printed answers at once
         print(f"console: {origin}/?token={token}", flush=True)
         print("harness: Ctrl-C stops the console and the runs it started", file=sys.stderr)
@@ -120,11 +145,10 @@ def _console(args: argparse.Namespace) -> int:
             with interruptible():
                 server.run(sockets=[sock])
         except KeyboardInterrupt:
-            print("harness: console stopped", file=sys.stderr)
+            pass
         finally:
-            for timer in console.timers:
-                if timer.is_alive():
-                    timer.cancel()
-                    timer.function(*timer.args)  # a timed fault ends now, not after the console
+            console.stopping.set()
+            console.end_timed_faults()  # a timed fault ends now, not after the console
             console.runs.stop_all()
+    print("harness: console stopped", file=sys.stderr)
     return int(ExitCode.OK)

@@ -90,6 +90,7 @@ class ConsoleRun:
             "exit_code": exit_code,
             "error": error,
             "run_dir": report,
+            "stoppable": self.process is not None and alive,
             "report": self.report_href(report) if verdict else None,
             "started_s_ago": round(time.monotonic() - self.started, 1),
         }

@@ -33,6 +33,7 @@ from harness.runner.progress import ProgressLine
 from harness.runner.signals import interruptible
 from harness.runner.suite_cli import run_suite_command
 from harness.scenario.cli import positive_float
+from harness.scenario.loader import load_scenario
 
 
 def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -190,18 +191,26 @@ def _run(args: argparse.Namespace) -> int:
     scenario = resolve_scenario(args.scenario)
     with contextlib.ExitStack() as stack:
         subscribers: list[Subscriber] = [ProgressLine()]
-        events = args.events
         if args.ui:
-            events = events or args.report_dir / ".console" / f"{secrets.token_hex(4)}.jsonl"
-            events.parent.mkdir(parents=True, exist_ok=True)
-            events.touch()
-            supervisor = stack.enter_context(Supervisor(log_dir=events.parent / "logs"))
-            url = start_console(
-                supervisor, "--follow", str(events.resolve()), "--report-dir", str(args.report_dir)
+            # checked first: an invalid file is one line, with no console started for nothing
+            load_scenario(
+                scenario, client_override=args.client, allowed_hosts=options.allowed_hosts
+            )
+            followed = args.report_dir / ".console" / f"{secrets.token_hex(4)}.jsonl"
+            followed.parent.mkdir(parents=True, exist_ok=True)
+            followed.touch()  # a fresh file: the console follows this run's events only
+            supervisor = stack.enter_context(Supervisor(log_dir=followed.parent / "logs"))
+            url, _ = start_console(
+                supervisor,
+                "--follow",
+                str(followed.resolve()),
+                "--report-dir",
+                str(args.report_dir),
             )
             print(f"console: {url}", file=sys.stderr, flush=True)
-        if events is not None:
-            subscribers.append(stack.enter_context(EventsFile(events)))
+            subscribers.append(stack.enter_context(EventsFile(followed)))
+        if args.events is not None:
+            subscribers.append(stack.enter_context(EventsFile(args.events)))
         result = run_scenario(scenario, client=args.client, options=options, on_event=subscribers)
         journal = result.journal
         out = sys.stdout

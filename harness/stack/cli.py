@@ -244,10 +244,19 @@ def _up(args: argparse.Namespace) -> int:
         assert isinstance(stack.mocks, SupervisedMocks)  # running_stack's own
         try:
             state.write(state_dir, info)  # last: other commands take it as "the stack is ready"
+            ignored: set[str] = set()
             if args.ui:
-                print(f"harness: console: {start_console(supervisor)}", flush=True)
+                url, console = start_console(supervisor)
+                ignored.add(console.name)  # its end is not the stack's: it says why in its log
+                print(f"harness: console: {url}", flush=True)
             _run_until_stopped(
-                supervisor, stack.mocks, stack.client, stop, state_dir, duration=duration
+                supervisor,
+                stack.mocks,
+                stack.client,
+                stop,
+                state_dir,
+                duration=duration,
+                ignored=ignored,
             )
         finally:
             state.remove(state_dir)
@@ -304,11 +313,12 @@ def _run_until_stopped(
     state_dir: Path,
     *,
     duration: float | None,
+    ignored: set[str] | None = None,
 ) -> None:
     """Serve kill/restart requests of `harness inject` and `heal`; stop the stack when a process
     dies that no fault killed, at `duration`, or on a signal."""
     deadline = None if duration is None else time.monotonic() + duration
-    targets = {str(service) for service in mocks.services}
+    targets = {str(service) for service in mocks.services} | (ignored or set())
     if client is not None:
         targets.add(client.process.name)
     while not stop.wait(TICK_S):
