@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,15 @@ class Console:
     def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
         return httpx.request(method, self.url + path, headers=headers, timeout=30, **kwargs)
+
+
+def _console_url(lines: Iterable[str], *, prefix: str = "") -> tuple[str, str]:
+    """The console's URL and token from the first line of `lines` that prints them."""
+    pattern = re.compile(re.escape(prefix) + r"console: (http://127\.0\.0\.1:\d+)/\?token=(\S+)")
+    for line in lines:
+        if found := pattern.match(line):
+            return found.group(1), found.group(2)
+    raise AssertionError("no console URL printed")
 
 
 def _start_console(state_dir: Path, tmp_path: Path, *extra: str) -> Console:
@@ -358,13 +367,7 @@ def test_up_with_ui_serves_the_console_on_its_stack_and_stops_it_with_the_stack(
     )  # fmt: skip
     try:
         assert up.stdout is not None
-        found = None
-        for line in up.stdout:
-            found = re.match(r"harness: console: (http://127\.0\.0\.1:\d+)/\?token=(\S+)", line)
-            if found:
-                break
-        assert found, "no console URL printed"
-        url, token = found.groups()
+        url, token = _console_url(up.stdout, prefix="harness: ")
         stack = httpx.get(f"{url}/api/stack", params={"token": token}, timeout=30).json()
         assert [s["name"] for s in stack["services"]] == ["erm"]
         up.send_signal(signal.SIGINT)
@@ -394,13 +397,7 @@ def test_run_with_ui_shows_the_run_live_on_a_console_of_its_own(tmp_path: Path) 
     )  # fmt: skip
     try:
         assert run.stderr is not None
-        found = None
-        for line in run.stderr:
-            found = re.match(r"console: (http://127\.0\.0\.1:\d+)/\?token=(\S+)", line)
-            if found:
-                break
-        assert found, "no console URL printed"
-        url, token = found.groups()
+        url, token = _console_url(run.stderr)
         shown: list[dict[str, Any]] = []
 
         def listed() -> bool:

@@ -147,7 +147,7 @@ def test_parallel_trials_run_at_once_and_are_the_trials_of_the_seed(tmp_path: Pa
         _dump(draw_timeline(trial_rng(3, n), EVERY_TARGET, length=10.0)) for n in (1, 2)
     ]
     trial_runs = [r for r in journal.runs if r.purpose is RunPurpose.TRIAL]
-    assert [r.trial for r in trial_runs] == [1, 2]
+    assert sorted(r.trial for r in trial_runs) == [1, 2]  # recorded as each one ends
     for run in trial_runs:
         assert (explore_dir / run.run_dir / "report.html").is_file()
     assert all(t.verdict is not None for t in journal.trials)
