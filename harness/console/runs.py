@@ -41,10 +41,12 @@ class ConsoleRun:
     started: float
     report_dir: Path
 
-    def alive(self) -> bool:
+    def alive(self, events: list[dict[str, Any]] | None = None) -> bool:
+        """Its process runs; a followed run: its events (read if not given) have no last one."""
         if self.process is not None:
             return self.process.alive()
-        return not any(e["event"] in ("RunFinished", "RunAborted") for e in self.lines())
+        lines = self.lines() if events is None else events
+        return not any(e["event"] in ("RunFinished", "RunAborted") for e in lines)
 
     def report_href(self, run_dir: str | None) -> str | None:
         """The console's URL path of a run directory's report.html, if it is under its root."""
@@ -69,7 +71,8 @@ class ConsoleRun:
         """What the list of runs shows: state, verdict, report."""
         verdict = exit_code = report = error = None
         scenario = self.scenario
-        for event in self.lines():
+        events = self.lines()  # read once: the summary and a followed run's state
+        for event in events:
             if event["event"] == "RunFinished":
                 verdict, exit_code = event["verdict"], event["exit_code"]
                 report = event["run_dir"]
@@ -77,7 +80,7 @@ class ConsoleRun:
                 exit_code, error = event["exit_code"], event["error"]
             elif event["event"] == "RunStarted":
                 report, scenario = event["run_dir"], event["scenario"]
-        alive = self.alive()
+        alive = self.alive(events)
         if not alive and exit_code is None and self.process is not None:
             exit_code = self.process.popen.returncode
             error = error or f"the run exited with code {exit_code}; see {self.process.log_path}"

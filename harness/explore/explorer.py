@@ -172,7 +172,7 @@ def _contains(steps: tuple[Step, ...], shape: Shape) -> bool:
 
 
 def _key(steps: tuple[Step, ...]) -> str:
-    return json.dumps([s.model_dump(mode="json", by_alias=True) for s in steps], sort_keys=True)
+    return json.dumps(_dump(steps), sort_keys=True)
 
 
 def _dump(steps: tuple[Step, ...]) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -107,9 +108,8 @@ def describe_steps(steps: tuple[Step, ...]) -> str:
     return "; ".join(parts) or "no faults"
 
 
-def read_explore(path: Any) -> ExploreJournal:
-    with open(path, encoding="utf-8") as handle:
-        return ExploreJournal.model_validate_json(handle.read())
+def read_explore(path: Path) -> ExploreJournal:
+    return ExploreJournal.model_validate_json(path.read_text(encoding="utf-8"))
 
 
 __all__ = [
