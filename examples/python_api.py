@@ -13,7 +13,7 @@ scenario = harness.Scenario(
         served_rate=harness.ServedRateCheck(during=0.9), nothing_lost=harness.NothingLostCheck()
     ),
     steady_state=harness.SteadyState(
-        after=harness.SteadyStateWindow(duration=10, min_served_rate=0.95)  # >= 73 requests
+        after=harness.SteadyStateWindow(duration=14, min_served_rate=0.95)  # >= 73 requests
     ),
     drain=3,
 )

@@ -441,7 +441,7 @@ timeline:
     - {at: 5s, for: 6s, target: bpjs, fault: {kind: down}}
 steady_state:
   before: {duration: 2s, min_served_rate: 0.9}
-  after: {duration: 10s, min_served_rate: 0.95}
+  after: {duration: 14s, min_served_rate: 0.95}
 drain: 4s
 checks:
   served_rate: {during: 0.9}

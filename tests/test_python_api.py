@@ -43,7 +43,7 @@ load: {users: {FrontDeskStaff: 10, AppPatient: 4}, spawn_rate: 14, duration: 14s
 timeline:
   - {at: 4s, until: 10s, target: bpjs, fault: {kind: down}}
 checks: {served_rate: {during: 0.9}, nothing_lost: true}
-steady_state: {after: {duration: 10s, min_served_rate: 0.95}}
+steady_state: {after: {duration: 14s, min_served_rate: 0.95}}
 drain: 3s
 """
 
