@@ -10,6 +10,7 @@ from typing import Any, cast
 
 import pytest
 
+from harness.console.runs import ConsoleRun
 from harness.faults import LatencyToxic
 from harness.load.runner import LoadRun, Progress, SecondCounts
 from harness.results.checks import Verdict
@@ -87,3 +88,29 @@ def test_a_tick_carries_the_latency_percentiles_of_its_second(tmp_path: Path) ->
     assert second.failed == 2
     assert second.p50_ms == pytest.approx(10.0, rel=0.02)
     assert second.p95_ms == pytest.approx(900.0, rel=0.02)  # the 19th of 20
+
+
+def test_a_console_run_reads_its_events_file_as_it_grows(tmp_path: Path) -> None:
+    events = tmp_path / "events.jsonl"
+    run = ConsoleRun(
+        id="followed-1",
+        scenario="",
+        client="",
+        events_path=events,
+        process=None,
+        started=0.0,
+        report_dir=tmp_path,
+    )
+    assert run.lines() == []  # no file yet
+    started = {"event": "RunStarted", "run_dir": str(tmp_path / "r"), "scenario": "s"}
+    finished = {"event": "RunFinished", "verdict": "pass", "exit_code": 0, "run_dir": "r"}
+    with events.open("w", encoding="utf-8") as handle:
+        handle.write(json.dumps(started) + "\n" + json.dumps(finished)[:9])  # half a line
+        handle.flush()
+        assert run.lines() == [started]
+        assert run.alive()  # no last event yet
+        handle.write(json.dumps(finished)[9:] + "\n")
+    assert run.lines(1) == [finished]  # the rest of the line, read from where it stopped
+    assert run.lines() == [started, finished]
+    assert not run.alive()
+    assert run.summary()["verdict"] == "pass"

@@ -257,8 +257,8 @@ def build_app(console: Console) -> Starlette:
                 lines = run.lines(sent)
                 for line in lines:
                     sent += 1
-                    if line["event"] == "RunFinished":
-                        line["report"] = run.report_href(line["run_dir"])
+                    if line["event"] == "RunFinished":  # a copy: the run keeps what was read
+                        line = {**line, "report": run.report_href(line["run_dir"])}
                     yield f"id: {sent}\nevent: run\ndata: {_dumps(line)}\n\n"
                 if not alive:
                     yield f"event: end\ndata: {_dumps(run.summary())}\n\n"

@@ -18,7 +18,7 @@ import secrets
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -40,6 +40,10 @@ class ConsoleRun:
     """None: a run the console follows (`harness run --ui`), another process's."""
     started: float
     report_dir: Path
+    _events: list[dict[str, Any]] = field(default_factory=list, init=False, repr=False)
+    """Every complete line read so far, parsed: the file is append-only."""
+    _read_to: int = field(default=0, init=False, repr=False)
+    _reading: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def alive(self, events: list[dict[str, Any]] | None = None) -> bool:
         """Its process runs; a followed run: its events (read if not given) have no last one."""
@@ -59,19 +63,26 @@ class ConsoleRun:
         return f"/reports/{path.relative_to(root).as_posix()}/report.html"
 
     def lines(self, start: int = 0) -> list[dict[str, Any]]:
-        """The events written so far, from the `start`-th; a line still being written waits."""
-        try:
-            text = self.events_path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return []
-        complete = text[: text.rfind("\n") + 1].splitlines()
-        return [json.loads(line) for line in complete[start:]]
+        """The events written so far, from the `start`-th; a line still being written waits.
+        Only what was appended since the last call is read and parsed (each page's stream
+        and the list of runs ask several times a second)."""
+        with self._reading:
+            try:
+                with self.events_path.open("rb") as handle:
+                    handle.seek(self._read_to)
+                    new = handle.read()
+            except FileNotFoundError:
+                new = b""
+            complete = new.rfind(b"\n") + 1
+            self._events.extend(json.loads(line) for line in new[:complete].splitlines())
+            self._read_to += complete
+            return self._events[start:]
 
     def summary(self) -> dict[str, Any]:
         """What the list of runs shows: state, verdict, report."""
         verdict = exit_code = report = error = None
         scenario = self.scenario
-        events = self.lines()  # read once: the summary and a followed run's state
+        events = self.lines()
         for event in events:
             if event["event"] == "RunFinished":
                 verdict, exit_code = event["verdict"], event["exit_code"]

@@ -19,6 +19,7 @@ from harness.explore.explorer import ExploreOptions, explore
 from harness.explore.report import HTML_FILE, MARKDOWN_FILE, headline
 from harness.explore.scenario_file import TRIAL_LENGTH_S
 from harness.library import resolve_client, resolve_scenario
+from harness.scenario.cli import add_allow_host
 from harness.scenario.types import ServiceName
 
 
@@ -82,13 +83,7 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="run up to N trials at a time, each on its own stack (shrinking runs one at a time)",
     )
     parser.add_argument("--report-dir", type=Path, default=Path("reports"))
-    parser.add_argument(
-        "--allow-host",
-        action="append",
-        default=[],
-        metavar="HOST",
-        help="allow a non-loopback client host (never production)",
-    )
+    add_allow_host(parser)
     parser.set_defaults(handler=_explore)
 
 

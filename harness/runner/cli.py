@@ -32,7 +32,7 @@ from harness.runner.options import RunOptions
 from harness.runner.progress import ProgressLine
 from harness.runner.signals import interruptible
 from harness.runner.suite_cli import run_suite_command
-from harness.scenario.cli import positive_float
+from harness.scenario.cli import add_allow_host, positive_float
 from harness.scenario.loader import load_scenario
 
 
@@ -134,12 +134,10 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="exit code of an INCONCLUSIVE verdict (a check without enough evidence to pass or "
         "fail): error = 4 (default), fail = 1, pass = 0",
     )
-    parser.add_argument(
-        "--allow-host",
-        action="append",
-        default=[],
-        metavar="HOST",
-        help="allow a non-loopback client host (never production)",
+    add_allow_host(
+        parser,
+        help_text="accept this non-loopback host for the client or the locust master "
+        "(never a production host)",
     )
     parser.set_defaults(handler=_run)
 

@@ -53,7 +53,7 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         metavar="FILE",
         help="also validate this client file (repeatable)",
     )
-    _add_allow_host(validate)
+    add_allow_host(validate)
     validate.set_defaults(handler=_validate)
 
     listing = subcommands.add_parser(
@@ -77,7 +77,7 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="show run times at this time scale instead of each file's own",
     )
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    _add_allow_host(listing)
+    add_allow_host(listing)
     listing.set_defaults(handler=_list)
 
     schema = subcommands.add_parser(
@@ -97,14 +97,13 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     schema.set_defaults(handler=_schema)
 
 
-def _add_allow_host(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--allow-host",
-        action="append",
-        default=[],
-        metavar="HOST",
-        help="accept this non-loopback host in client base URLs (never a production host)",
-    )
+def add_allow_host(
+    parser: argparse.ArgumentParser,
+    *,
+    help_text: str = "accept this non-loopback host in client base URLs (never a production host)",
+) -> None:
+    """`--allow-host HOST`, repeatable: the one way past the loopback-only rule."""
+    parser.add_argument("--allow-host", action="append", default=[], metavar="HOST", help=help_text)
 
 
 def positive_float(text: str) -> float:

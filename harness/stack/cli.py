@@ -41,6 +41,7 @@ from harness.errors import ExitCode, ProcessStartError, UsageError
 from harness.faults import RestartFault
 from harness.process import Supervisor, wait_until
 from harness.runner.client import start_client_file
+from harness.scenario.cli import add_allow_host
 from harness.scenario.types import CLIENT, ServiceName, Target
 from harness.stack import control, state, tls
 from harness.stack.admin import describe_app_fault
@@ -101,13 +102,7 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="also start the client under test of this client file, wired to the proxies; "
         "then `harness inject client kill|restart|pause` can hit it",
     )
-    up.add_argument(
-        "--allow-host",
-        action="append",
-        default=[],
-        metavar="HOST",
-        help="allow a non-loopback client host (never production)",
-    )
+    add_allow_host(up)
     up.add_argument(
         "--tls",
         action="store_true",
